@@ -1,0 +1,1 @@
+"""The offline replica of the portals: a real HTTP server built from the snapshots."""
