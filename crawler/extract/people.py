@@ -16,7 +16,8 @@ _OFFICE_WORDS = sorted(
     主任 副主任 局长 副局长 部长 副部长 院长 副院长 秘书长 副秘书长 主席 副主席 处长 科长
     经理 总经理 董事长 社长 校长 所长 站长 队长 行长 检察长 厅长 政委 会长 理事长 馆长 台长
     专员 调研员 巡视员 负责人 同志 工程师 总工程师 总经济师 总会计师 总编辑 领导 市领导 区领导
-    县领导 主任委员 党组成员 一级巡视员 二级巡视员 督查专员 总监
+    县领导 主任委员 党组成员 一级巡视员 二级巡视员 督查专员 总监 教授 副教授 讲师 研究员
+    副研究员 教师 专家 律师 代表 顾问 总师
     部 局 委 办 院 厅 处 所 队 站 社 行 馆 台 中心 分局 公司 集团 街道 办事处 园区 管委会 中
     """.split(),
     key=len,
@@ -53,6 +54,7 @@ def name_of(mention: str) -> str | None:
 
 
 _CLAUSE_SPLIT_RE = re.compile(r"[，,。；;！!？?\n]")
+_CLAUSE_RE = re.compile(r"[^，,。；;！!？?\n]+")
 _ATTEND_TAIL_RE = re.compile(r"^(.+?)(?:等)?(?:同志)?(?:参加|出席|列席)(?:了)?(?:会议|活动)?(?:并(?:讲话|作讲话|发言|致辞))?$")
 _ATTEND_HEAD_RE = re.compile(r"(?:参加|出席|列席)会议的(?:有|是|人员有|还有)[:：]([^。；;\n]+)")
 
@@ -64,19 +66,23 @@ def attendees(body: str | None) -> list[str]:
     names: list[str] = []
 
     def add(listing: str) -> None:
-        for mention in re.split(r"[、，,和及]", listing):
-            name = name_of(mention)
-            if name and name not in names:
-                names.append(name)
+        for mention in re.split(r"[、，,]", listing):
+            found = [name_of(mention)]
+            if found[0] is None:  # `A和B`: split on 和/及 only when the whole is no name
+                found = [name_of(part) for part in re.split(r"[和及]", mention)]
+            for name in found:
+                if name and name not in names:
+                    names.append(name)
 
-    for m in _ATTEND_HEAD_RE.finditer(body):
-        add(m.group(1))
-    body = _ATTEND_HEAD_RE.sub("", body)
-    for clause in _CLAUSE_SPLIT_RE.split(body):
-        clause = clause.strip()
-        m = _ATTEND_TAIL_RE.match(clause)
+    # Lists are taken in order of appearance, whichever form they have.
+    listings = [(m.start(), m.group(1)) for m in _ATTEND_HEAD_RE.finditer(body)]
+    masked = _ATTEND_HEAD_RE.sub(lambda m: " " * len(m.group(0)), body)
+    for clause in _CLAUSE_RE.finditer(masked):
+        m = _ATTEND_TAIL_RE.match(clause.group(0).strip())
         if m:
-            add(m.group(1))
+            listings.append((clause.start(), m.group(1)))
+    for _, listing in sorted(listings):
+        add(listing)
     return names
 
 

@@ -1,0 +1,94 @@
+"""Epoint 新点 WebBuilder info-disclosure lists: a JavaScript shell page over a JSON API.
+
+The shell page (``openlist.html``) holds no entries; its inline script names the API
+(``LIST_URL``), the site (``siteGuid``), the department (``DEPTCODE``), the default
+category and the page size.  Entries come from ``POST``ing the JSON body
+``{"token":"","params":{…,"pageIndex":N,…}}`` with a 0-based ``pageIndex`` until ``total``.
+A portal on Epoint is a subclass that names its shell page and category.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+from .base import Entry, MeetingSpider
+
+
+def _js_string(script: str, pattern: str) -> str | None:
+    m = re.search(pattern + r"""\s*[:=]\s*["']([^"']+)["']""", script)
+    return m.group(1) if m else None
+
+
+class EpointListSpider(MeetingSpider):
+    shell_url: str
+    category_num: str | None = None  # else the shell page's DEFAULT_CATEGORYNUM
+
+    async def start(self):
+        # The shell page only configures the API; it is not a listing page.
+        yield self.listing_request(self.shell_url, callback=self.parse, meta={"role": "entry"})
+
+    def parse(self, response):
+        script = " ".join(response.xpath("//script[not(@src)]/text()").getall())
+        category = (
+            self.category_num
+            or (parse_qs(urlsplit(response.url).query).get("categorynum") or [None])[0]
+            or _js_string(script, "DEFAULT_CATEGORYNUM")
+        )
+        size = re.search(r"PAGE_SIZE\s*=\s*(\d+)", script)
+        config = {
+            "api": _js_string(script, "LIST_URL"),
+            "deptcode": _js_string(script, "DEPTCODE"),
+            "siteGuid": _js_string(script, "siteGuid"),
+            "categorynum": category,
+            "pageSize": int(size.group(1)) if size else 15,
+        }
+        missing = [k for k, v in config.items() if not v]
+        if missing:
+            self.crawler.stats.inc_value("listing/layout_errors")
+            self.logger.error("Epoint shell page %s lacks %s", response.url, ", ".join(missing))
+            return
+        yield self.api_request(response.url, config, page=0)
+
+    def api_request(self, referer: str, config: dict, page: int):
+        params = {
+            "deptcode": config["deptcode"],
+            "categorynum": config["categorynum"],
+            "pageIndex": page,
+            "pageSize": config["pageSize"],
+            "siteGuid": config["siteGuid"],
+        }
+        body = json.dumps({"token": "", "params": params}, ensure_ascii=False, separators=(",", ":"))
+        return self.listing_request(
+            urljoin(referer, config["api"]),
+            callback=self.parse_api,
+            method="POST",
+            body=body.encode("utf-8"),
+            headers={
+                "Content-Type": "application/json;charset=UTF-8",
+                "X-Requested-With": "XMLHttpRequest",
+                "Accept": "application/json, text/javascript, */*; q=0.01",
+                "Referer": referer,
+            },
+            meta={"epoint": {"config": config, "page": page, "referer": referer}},
+        )
+
+    def parse_api(self, response):
+        state = response.meta["epoint"]
+        try:
+            custom = json.loads(response.text)["custom"]
+            data, total = custom["data"], int(custom["total"])
+        except (ValueError, KeyError, TypeError) as exc:
+            self.crawler.stats.inc_value("listing/layout_errors")
+            self.logger.error("Epoint API answer not understood (%s): %s", exc, response.url)
+            return
+        entries = [
+            Entry(url=d.get("infourl") or "", title=d.get("realtitle") or d.get("title") or "", date=d.get("infodate"))
+            for d in data
+            if d.get("infourl")
+        ]
+        yield from self.follow_entries(response, entries)
+        config, page = state["config"], state["page"]
+        if data and (page + 1) * config["pageSize"] < total:
+            yield self.api_request(state["referer"], config, page + 1)

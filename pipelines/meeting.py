@@ -1,0 +1,32 @@
+"""Derive the meeting's own fields from the normalised title and body."""
+
+from __future__ import annotations
+
+from itemadapter import ItemAdapter
+
+from crawler.extract import dates, documents, meeting, numerals, people
+
+# Reports name the meeting, its chair and date in their opening; reading only the head
+# keeps later mentions (a 第二次 in an agenda item, a chair of another body) out.
+_HEAD_PARAGRAPHS = 3
+
+
+class MeetingFieldsPipeline:
+    """meeting_date, doc_type, meeting_kind, meeting_number, term, chair, documents, attendees."""
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        title = adapter.get("title") or ""
+        body = adapter.get("body") or ""
+        head = "\n".join(body.split("\n")[:_HEAD_PARAGRAPHS])
+        published = dates.iso_to_date(adapter.get("published_at"))
+
+        adapter["doc_type"] = meeting.doc_type(title)
+        adapter["meeting_kind"] = meeting.meeting_kind(title, head)
+        adapter["meeting_number"] = numerals.meeting_number(title) or numerals.meeting_number(head)
+        adapter["term"] = numerals.term(title) or numerals.term(head)
+        adapter["meeting_date"] = dates.meeting_date(body, published)
+        adapter["chair"] = people.chair(head, title)
+        adapter["documents"] = documents.documents(body)
+        adapter["attendees"] = people.attendees(body)
+        return item
