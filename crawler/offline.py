@@ -7,6 +7,7 @@ cost and the tests of the snapshot pages use it, with the spider and pipelines u
 from __future__ import annotations
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 from scrapy.http import Request
 from scrapy.settings import Settings
 from scrapy.responsetypes import responsetypes
@@ -53,6 +54,9 @@ class OfflineParser:
         item = self.spider.parse_meeting(response)
         if item is None:
             return None
-        for pipeline in self.pipelines:
-            item = pipeline.process_item(item)
+        try:
+            for pipeline in self.pipelines:
+                item = pipeline.process_item(item)
+        except DropItem:
+            return None
         return item

@@ -16,16 +16,19 @@ _FILE_RE = re.compile(
 
 
 def attachments(anchors, base_url: str) -> list[dict]:
-    """``{"name", "url"}`` for every anchor that links a file, once each, URLs absolute."""
+    """``{"name", "url"}`` for every anchor that links a file, once each, URLs absolute.
+
+    ``anchors`` are lxml elements.
+    """
     out, seen = [], set()
     for a in anchors:
-        href = (a.attrib.get("href") or "").strip()
+        href = (a.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "#", "mailto:")) or not _FILE_RE.search(href):
             continue
         url = urljoin(base_url, href)
         if url in seen:
             continue
         seen.add(url)
-        name = collapse(a.xpath("string()").get()) or collapse(a.attrib.get("title")) or url.rsplit("/", 1)[-1]
+        name = collapse(a.xpath("string()")) or collapse(a.get("title")) or url.rsplit("/", 1)[-1]
         out.append({"name": name, "url": url})
     return out

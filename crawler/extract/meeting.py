@@ -12,7 +12,8 @@ import re
 # Checked in this order; the first that matches gives the reason a title is skipped.
 _SKIP_RULES = (
     ("topic_interpretation", re.compile(r"【议题解读】|议题解读")),
-    ("policy_interpretation", re.compile(r"政策解读|^《[^》]+》(?:的)?解读")),
+    # `…第73次常务会议审议通过《…办法》解读` explains one document, not the meeting.
+    ("policy_interpretation", re.compile(r"政策解读|《[^》]+》(?:的)?(?:政策)?解读$")),
     ("notice", re.compile(r"(?:通知|公告|通告|决定|公示|通报|意见|批复|函)$|关于.+的(?:通知|公告|通告|决定)")),
     ("topic_list", re.compile(r"议题汇总|议题清单")),
     ("catalogue", re.compile(r"目录")),

@@ -78,7 +78,10 @@ def attendees(body: str | None) -> list[str]:
     listings = [(m.start(), m.group(1)) for m in _ATTEND_HEAD_RE.finditer(body)]
     masked = _ATTEND_HEAD_RE.sub(lambda m: " " * len(m.group(0)), body)
     for clause in _CLAUSE_RE.finditer(masked):
-        m = _ATTEND_TAIL_RE.match(clause.group(0).strip())
+        words = clause.group(0)
+        if "参加" not in words and "出席" not in words and "列席" not in words:
+            continue  # most clauses; the anchored pattern below backtracks on long ones
+        m = _ATTEND_TAIL_RE.match(words.strip())
         if m:
             listings.append((clause.start(), m.group(1)))
     for _, listing in sorted(listings):

@@ -17,20 +17,6 @@ def collapse(text: str | None) -> str:
     return " ".join(text.split())
 
 
-def paragraphs(nodes) -> list[str]:
-    """The text of each paragraph node, whitespace collapsed, empty ones dropped.
-
-    ``string()`` joins the text nodes of a paragraph with no separator, which is right for
-    Word-pasted markup that splits one word across adjacent ``<span>``s.
-    """
-    out = []
-    for node in nodes:
-        text = collapse(node.xpath("string()").get())
-        if text:
-            out.append(text)
-    return out
-
-
 # Labels that portals print in their header lines.  Noise labels (counters, widgets) are
 # listed too, so that a value stops where they begin.
 FIELD_LABELS = {
