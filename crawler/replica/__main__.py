@@ -1,0 +1,41 @@
+"""python -m crawler.replica --port 8601 [--host 127.0.0.1] [--articles N] [--seed S] [--latency MS]
+python -m crawler.replica --list PORTAL [--articles N] [--seed S]"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m crawler.replica", description="Offline replica of the portals")
+    ap.add_argument("--port", type=int, default=8601, help="TCP port; 0 picks a free one")
+    ap.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    ap.add_argument("--articles", type=int, default=60, help="meeting articles per portal")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--latency", type=float, default=0, help="delay every response by MS milliseconds")
+    ap.add_argument("--list", metavar="PORTAL", help="print the real-portal URL of every meeting article and exit")
+    args = ap.parse_args(argv)
+
+    from .site import PORTAL_NAMES, build_site
+
+    if args.list:
+        if args.list not in PORTAL_NAMES:
+            ap.error(f"unknown portal {args.list!r}; one of {', '.join(PORTAL_NAMES)}")
+        site = build_site(args.articles, args.seed)
+        sys.stdout.write("".join(u + "\n" for u in site.meeting_urls(args.list)))
+        return 0
+
+    from twisted.internet import reactor
+
+    from .server import listen
+
+    site = build_site(args.articles, args.seed)
+    port = listen(site, args.port, args.host, args.latency)
+    print(f"replica listening on http://{args.host}:{port.getHost().port}", flush=True)
+    reactor.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
