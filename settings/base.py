@@ -4,6 +4,8 @@ Everything here can be overridden per run with ``-s NAME=VALUE`` or per deployme
 settings module that imports this one (see ``settings/distributed.py``).
 """
 
+import os
+
 BOT_NAME = "meetings"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
@@ -42,16 +44,40 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PortalMirrorMiddleware": 740,
 }
 
-SPIDER_MIDDLEWARES = {}
+SPIDER_MIDDLEWARES = {
+    # Skip stored articles, stop at known listing pages (crawler/incremental.py).
+    "crawler.incremental.IncrementalMiddleware": 600,
+}
 
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,
     "pipelines.meeting.MeetingFieldsPipeline": 200,
     "pipelines.validate.ValidatePipeline": 300,
+    "pipelines.dedupe.DedupePipeline": 400,
+    "pipelines.store.StorePipeline": 500,
 }
+
+# --- store (docs/store.md) ---------------------------------------------------------------
+# A database URL: sqlite:///data/meetings.db (relative to the project directory) or
+# postgresql://user@host/db (psycopg 3).  The environment variable MEETINGS_DB overrides
+# the default; empty disables the store and incremental crawling.
+MEETINGS_DB = os.environ.get("MEETINGS_DB", "sqlite:///data/meetings.db")
+# Incremental runs skip stored articles seen within this many days; -a full=1 or
+# INCREMENTAL_ENABLED = False re-crawls everything.
+INCREMENTAL_ENABLED = True
+INCREMENTAL_REFRESH_DAYS = 30
 
 # --- feeds -------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
+# SCHEMA column order; CSV list fields in one readable cell.  For Excel, set
+# FEED_EXPORT_ENCODING = "utf-8-sig" (UTF-8 with BOM).
+FEED_EXPORTERS = {
+    "csv": "crawler.exporters.MeetingCsvItemExporter",
+    "json": "crawler.exporters.MeetingJsonItemExporter",
+    "jsonlines": "crawler.exporters.MeetingJsonLinesItemExporter",
+    "jsonl": "crawler.exporters.MeetingJsonLinesItemExporter",
+    "jl": "crawler.exporters.MeetingJsonLinesItemExporter",
+}
 
 LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False

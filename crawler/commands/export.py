@@ -1,0 +1,128 @@
+"""``scrapy export PATH [--portal P] [--since YYYY-MM-DD] [--changed-since YYYY-MM-DD]``
+
+Writes the stored meetings (all, or the filtered part) to PATH as CSV, JSON or JSON Lines,
+chosen by PATH's extension (.csv, .json, .jsonl/.jl), with the project's item exporters
+(``crawler.exporters``: SCHEMA column order, readable CSV cells).  The file is written to a
+temporary file in the same directory and renamed over PATH (``os.replace``), so a reader
+never sees half a file.  ``FEED_EXPORT_ENCODING`` (e.g. ``-s FEED_EXPORT_ENCODING=utf-8-sig``
+for Excel) or ``--encoding`` sets the encoding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any, ClassVar
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from crawler.exporters import EXPORTERS, EXTENSIONS
+from crawler.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+def export_store(
+    store: Store,
+    path: str | os.PathLike,
+    *,
+    portal: str | None = None,
+    since: str | None = None,
+    changed_since: str | None = None,
+    encoding: str | None = "utf-8",
+    fmt: str | None = None,
+) -> int:
+    """Export to ``path`` atomically; returns the number of meetings written."""
+    path = Path(path)
+    fmt = fmt or EXTENSIONS.get(path.suffix.lower())
+    if fmt not in EXPORTERS:
+        raise ValueError(
+            f"cannot tell the format of {path.name!r}: use one of "
+            + ", ".join(sorted(EXTENSIONS))
+        )
+    directory = path.parent if str(path.parent) else Path(".")
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    n = 0
+    try:
+        with os.fdopen(fd, "wb") as f:
+            exporter = EXPORTERS[fmt](f, encoding=encoding or "utf-8")
+            exporter.start_exporting()
+            for item in store.iter_items(portal=portal, since=since, changed_since=changed_since):
+                exporter.export_item(item)
+                n += 1
+            exporter.finish_exporting()
+            f.flush()
+            os.fsync(f.fileno())
+        # mkstemp creates 0600; give the export the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return n
+
+
+def _iso_date(value: str) -> str:
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {value!r}") from None
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_LEVEL": "WARNING"}
+
+    def syntax(self) -> str:
+        return "PATH [--portal P] [--since YYYY-MM-DD] [--changed-since YYYY-MM-DD]"
+
+    def short_desc(self) -> str:
+        return "Export stored meetings to CSV, JSON or JSON Lines (by PATH's extension)"
+
+    def long_desc(self) -> str:
+        return (__doc__ or "").strip()
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--portal", metavar="P", help="only this portal (spider name)")
+        parser.add_argument(
+            "--since", metavar="YYYY-MM-DD", type=_iso_date,
+            help="only meetings published on or after this date",
+        )
+        parser.add_argument(
+            "--changed-since", metavar="YYYY-MM-DD", type=_iso_date, dest="changed_since",
+            help="only meetings stored or changed (UTC) on or after this date",
+        )
+        parser.add_argument(
+            "--encoding", help="file encoding (default: FEED_EXPORT_ENCODING, else utf-8)"
+        )
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            raise UsageError("give exactly one PATH")
+        assert self.settings is not None
+        encoding = opts.encoding or self.settings.get("FEED_EXPORT_ENCODING") or "utf-8"
+        store = Store.from_settings(self.settings)
+        try:
+            n = export_store(
+                store, args[0], portal=opts.portal, since=opts.since,
+                changed_since=opts.changed_since, encoding=encoding,
+            )
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        finally:
+            store.close()
+        print(f"exported {n} meetings to {args[0]}", file=sys.stderr)

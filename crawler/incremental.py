@@ -1,0 +1,205 @@
+"""Incremental crawling: a daily run fetches only what is new (spider middleware).
+
+Requests carry ``meta["role"]``: ``"listing"`` (a listing page, a dataproxy POST group, an
+API page) or ``"article"``.
+
+* An article request whose URL the store has finished with (a stored meeting, or a page
+  that produced none) and seen within ``INCREMENTAL_REFRESH_DAYS`` is dropped
+  (``incremental/skipped_articles``).
+* The output of a listing response is buffered; if it holds article requests and every one
+  of them was dropped that way, the listing is known territory: its ``role == "listing"``
+  follow-up requests (next page, …) are dropped too (``incremental/stopped_listings``).
+  Only when the previous run of the spider finished normally (``finish_reason ==
+  "finished"``): after a killed or interrupted run, older listing pages may hold articles
+  that run never reached, so the whole listing is walked once more (stored articles are
+  still skipped) — ``incremental/listing_stop_disabled``.
+* An article response that yields no item is recorded (``urls`` table, outcome
+  ``no_item``) once its output is fully consumed, so that it is not fetched every day.
+
+What counts as "known" is read from the store, which commits each item in its own
+transaction: an article is seen only after its record is committed, so a crash never makes
+a later run skip something that was never stored.
+
+Off with ``-a full=1`` (spider argument) or ``INCREMENTAL_ENABLED = False``; both give a
+complete re-crawl (which still updates the store).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.exceptions import NotConfigured
+
+from crawler.store import get_store, store_enabled, utcnow
+
+logger = logging.getLogger(__name__)
+
+TRUE = {"1", "true", "yes", "on", "y"}
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in TRUE
+    return bool(value)
+
+
+def role_of(obj) -> str | None:
+    try:
+        return obj.meta.get("role")
+    except AttributeError:
+        return None
+
+
+class IncrementalMiddleware:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.refresh_days = crawler.settings.getfloat("INCREMENTAL_REFRESH_DAYS", 30)
+        self._active: bool | None = None
+        self._may_stop: bool | None = None
+        self.started = utcnow()
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("INCREMENTAL_ENABLED", True):
+            raise NotConfigured("INCREMENTAL_ENABLED is off")
+        if not store_enabled(crawler.settings):
+            raise NotConfigured("MEETINGS_DB is empty")
+        return cls(crawler)
+
+    # -- state
+
+    @property
+    def active(self) -> bool:
+        if self._active is None:
+            spider = self.crawler.spider
+            self._active = not _truthy(getattr(spider, "full", False))
+        return self._active
+
+    @property
+    def may_stop_listings(self) -> bool:
+        """Stop at known listing pages only if the previous run walked its listings to the
+        end, i.e. finished normally."""
+        if self._may_stop is None:
+            name = getattr(self.crawler.spider, "name", "")
+            last = self.store.last_run(name, before=self.started)
+            self._may_stop = bool(last and last.get("finish_reason") == "finished")
+            if not self._may_stop:
+                self.crawler.stats.set_value("incremental/listing_stop_disabled", 1)
+                logger.info(
+                    "incremental: the previous %s run %s; walking every listing page "
+                    "this time (stored articles are still skipped)",
+                    name,
+                    "did not finish" if last else "is unknown",
+                )
+        return self._may_stop
+
+    def spider_opened(self, spider):
+        if self.active:
+            self.may_stop_listings  # noqa: B018  (decide and log up front)
+            logger.info(
+                "incremental: skipping stored articles seen in the last %g days "
+                "(-a full=1 for a complete crawl)",
+                self.refresh_days,
+            )
+        else:
+            logger.info("incremental: full crawl requested, nothing skipped")
+
+    @property
+    def store(self):
+        return get_store(self.crawler)
+
+    def _known(self, requests: list[Request]) -> set[str]:
+        return self.store.fresh_urls([r.url for r in requests], self.refresh_days)
+
+    def _skip(self, request: Request) -> None:
+        self.crawler.stats.inc_value("incremental/skipped_articles")
+        logger.debug("incremental: skipping stored %s", request.url)
+
+    # -- hooks
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for obj in start:
+            if (
+                self.active
+                and isinstance(obj, Request)
+                and role_of(obj) == "article"
+                and self._known([obj])
+            ):
+                self._skip(obj)
+                continue
+            yield obj
+
+    async def process_spider_output(self, response, result) -> AsyncIterator[Any]:
+        if not self.active:
+            async for obj in result:
+                yield obj
+            return
+        role = role_of(response)
+        if role == "listing":
+            async for obj in self._listing(response, result):
+                yield obj
+        else:
+            async for obj in self._other(response, result, is_article=(role == "article")):
+                yield obj
+
+    async def _listing(self, response, result):
+        buffered = [obj async for obj in result]
+        articles = [o for o in buffered if isinstance(o, Request) and role_of(o) == "article"]
+        known = self._known(articles)
+        stop = (
+            bool(articles)
+            and all(a.url in known for a in articles)
+            and self.may_stop_listings
+        )
+        if stop:
+            followups = sum(
+                1 for o in buffered if isinstance(o, Request) and role_of(o) == "listing"
+            )
+            self.crawler.stats.inc_value("incremental/stopped_listings")
+            if followups:
+                self.crawler.stats.inc_value("incremental/dropped_listing_requests", followups)
+            logger.info(
+                "incremental: all %d articles of %s are stored; not following its %d "
+                "listing request(s)",
+                len(articles),
+                response.url,
+                followups,
+            )
+        for obj in buffered:
+            if isinstance(obj, Request):
+                r = role_of(obj)
+                if r == "article" and obj.url in known:
+                    self._skip(obj)
+                    continue
+                if stop and r == "listing":
+                    continue
+            yield obj
+
+    async def _other(self, response, result, is_article: bool):
+        produced_item = False
+        async for obj in result:
+            if isinstance(obj, Request):
+                if role_of(obj) == "article" and self._known([obj]):
+                    self._skip(obj)
+                    continue
+            else:
+                produced_item = True
+            yield obj
+        # Reached only when the callback finished without an exception.
+        if not is_article or not 200 <= response.status < 300:
+            return
+        portal = getattr(self.crawler.spider, "name", "") or ""
+        aliases = [u for u in response.meta.get("redirect_urls", ()) if u != response.url]
+        if not produced_item:
+            for url in (response.url, *aliases):
+                self.store.mark_url(url, portal, "no_item")
+            self.crawler.stats.inc_value("incremental/recorded_no_item")
+        elif aliases and self.store.fresh_urls([response.url], None):
+            # The article was reached through a redirect and is committed under its final
+            # URL: remember the address the listings link to as well.
+            for url in aliases:
+                self.store.mark_url(url, portal, "redirect")

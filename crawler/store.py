@@ -1,0 +1,660 @@
+"""The meeting store: the only module that talks SQL.
+
+One code path (SQLAlchemy Core) for the embedded SQLite default and for PostgreSQL, chosen by
+the ``MEETINGS_DB`` setting, a database URL::
+
+    sqlite:///data/meetings.db          (relative: to the project directory, else the cwd)
+    sqlite:////var/lib/meetings.db      (absolute)
+    postgresql://user@host:5432/dbname  (driven by psycopg 3)
+
+Tables (created, or migrated by adding missing columns, on open):
+
+``meetings``   one row per meeting: every item field (list fields as JSON), the dedupe key,
+               ``first_seen``, ``last_seen``, ``last_changed``; unique (portal, dedupe_key).
+``revisions``  earlier versions of a meeting, kept when its fingerprint changed.
+``urls``       every article URL the crawler has finished with: the URLs of stored meetings
+               (also the old URL of a moved article) and article pages that produced no
+               meeting; the incremental middleware reads it to skip what is already known.
+``runs``       one row per spider run: spider, start, end, finish reason, counts, stats JSON.
+``store_meta`` key/value, holds the schema version.
+
+Writes are upserts (``INSERT … ON CONFLICT``) in one short transaction per item, so several
+workers may share one PostgreSQL database, and an item counts as seen only once committed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import weakref
+from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from crawler.items import FIELDS, LIST_FIELDS
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DB = "sqlite:///data/meetings.db"
+SCHEMA_VERSION = 1
+INT_FIELDS = ("meeting_number", "term")
+
+# Outcomes of Store.upsert()
+NEW, UPDATED, MOVED, UNCHANGED = "new", "updated", "moved", "unchanged"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Aware UTC datetimes on both dialects (SQLite stores them naive, as ISO text)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _json():
+    # json on PostgreSQL (keeps text and key order as written), JSON text on SQLite.
+    return sa.JSON()
+
+
+metadata = sa.MetaData()
+
+
+def _item_columns() -> list[sa.Column]:
+    cols = []
+    for name in FIELDS:
+        if name in LIST_FIELDS:
+            cols.append(sa.Column(name, _json(), nullable=True))
+        elif name in INT_FIELDS:
+            cols.append(sa.Column(name, sa.Integer, nullable=True))
+        elif name == "body":
+            cols.append(sa.Column(name, sa.Text, nullable=True))
+        elif name in ("portal", "url"):
+            continue  # declared explicitly below
+        else:
+            cols.append(sa.Column(name, sa.Text, nullable=True))
+    return cols
+
+
+meetings = sa.Table(
+    "meetings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("portal", sa.String(64), nullable=False),
+    sa.Column("dedupe_key", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    *_item_columns(),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("last_seen", UTCDateTime, nullable=False),
+    sa.Column("last_changed", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("portal", "dedupe_key", name="uq_meetings_portal_key"),
+    sa.Index("ix_meetings_url", "url"),
+    sa.Index("ix_meetings_portal_published", "portal", "published_at"),
+)
+
+revisions = sa.Table(
+    "revisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "meeting_id", sa.Integer, sa.ForeignKey("meetings.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("fingerprint", sa.Text),
+    sa.Column("url", sa.Text),
+    sa.Column("item", _json(), nullable=False),  # the whole earlier version, SCHEMA fields
+    sa.Column("valid_from", UTCDateTime),  # its last_changed
+    sa.Column("replaced_at", UTCDateTime, nullable=False),
+    sa.Index("ix_revisions_meeting", "meeting_id"),
+)
+
+urls = sa.Table(
+    "urls",
+    metadata,
+    sa.Column("url", sa.Text, primary_key=True),
+    sa.Column("portal", sa.String(64), nullable=False),
+    sa.Column(
+        "meeting_id", sa.Integer, sa.ForeignKey("meetings.id", ondelete="SET NULL"), nullable=True
+    ),
+    sa.Column("outcome", sa.String(32), nullable=False),  # stored | no_item | duplicate
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("last_seen", UTCDateTime, nullable=False),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("spider", sa.String(64), nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("finish_reason", sa.Text),
+    sa.Column("new", sa.Integer),
+    sa.Column("updated", sa.Integer),
+    sa.Column("moved", sa.Integer),
+    sa.Column("unchanged", sa.Integer),
+    sa.Column("stats", _json()),
+)
+
+store_meta = sa.Table(
+    "store_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text),
+)
+
+
+# --- keys and conversions ------------------------------------------------------------------
+
+
+def dedupe_key(item: Mapping[str, Any]) -> str:
+    """The meeting's key within its portal (see SCHEMA.md).
+
+    ``idx:<index_number>`` where the portal prints an index number, otherwise
+    ``pub:<published date>|<title>``.
+    """
+    index_number = (item.get("index_number") or "").strip()
+    if index_number:
+        return f"idx:{index_number}"
+    published = (item.get("published_at") or "")[:10]
+    title = " ".join((item.get("title") or "").split())
+    return f"pub:{published}|{title}"
+
+
+def item_key(item: Mapping[str, Any]) -> tuple[str, str]:
+    return (item.get("portal") or "", dedupe_key(item))
+
+
+def item_to_row(item: Mapping[str, Any]) -> dict[str, Any]:
+    row = {}
+    for name in FIELDS:
+        value = item.get(name)
+        if name in LIST_FIELDS:
+            value = list(value) if value is not None else []
+        elif name in INT_FIELDS and value is not None and value != "":
+            value = int(value)
+        elif value == "":
+            value = None if name not in ("portal", "url") else value
+        row[name] = value
+    return row
+
+
+def row_to_item(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored row back to an item dict, fields in SCHEMA order, lists as lists."""
+    out = {}
+    for name in FIELDS:
+        value = row.get(name)
+        if name in LIST_FIELDS:
+            if isinstance(value, str):
+                value = json.loads(value)
+            value = list(value or [])
+        out[name] = value
+    return out
+
+
+# --- URLs -----------------------------------------------------------------------------------
+
+
+def resolve_db_url(url: str | None, base_dir: str | os.PathLike | None = None) -> sa.URL:
+    """Turn a ``MEETINGS_DB`` value into an SQLAlchemy URL.
+
+    ``postgresql://`` / ``postgres://`` use psycopg 3.  A relative SQLite path is taken
+    relative to ``base_dir`` (default: the project directory holding scrapy.cfg, else the
+    current directory) and its directory is created.
+    """
+    url = (url or DEFAULT_DB).strip()
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    u = make_url(url)
+    if u.drivername == "postgresql":
+        u = u.set(drivername="postgresql+psycopg")
+    if u.get_backend_name() == "sqlite":
+        db = u.database
+        if not db or db == ":memory:":
+            raise ValueError("MEETINGS_DB: an in-memory SQLite store keeps nothing; give a file")
+        path = Path(db)
+        if not path.is_absolute():
+            if base_dir is None:
+                base_dir = _project_dir()
+            path = Path(base_dir) / path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        u = u.set(database=str(path))
+    return u
+
+
+def _project_dir() -> Path:
+    try:
+        from scrapy.utils.conf import closest_scrapy_cfg
+
+        cfg = closest_scrapy_cfg()
+    except Exception:  # pragma: no cover
+        cfg = ""
+    return Path(cfg).parent if cfg else Path.cwd()
+
+
+# --- the store ------------------------------------------------------------------------------
+
+
+class Store:
+    """A meeting store on one database.  Thread-safe; open once per process.
+
+    API:
+      ``Store(url)`` / ``Store.from_settings(settings)`` / ``get_store(crawler)`` (shared)
+      ``upsert(item, now=None) -> (outcome, meeting_id)`` outcome in new/updated/moved/unchanged
+      ``mark_url(url, portal, outcome)``            an article page finished without a meeting
+      ``fresh_urls(urls, max_age_days) -> set``     which URLs are known and seen recently
+      ``start_run(spider) -> run_id`` / ``finish_run(run_id, reason, stats, counts)``
+      ``iter_items(portal=None, since=None, changed_since=None)`` SCHEMA-ordered dicts
+      ``get(portal, key)`` / ``count()`` / ``revisions_of(meeting_id)`` / ``runs()``
+      ``last_run(spider, before=None)``
+      ``close()``
+    """
+
+    def __init__(self, url: str | sa.URL | None = None, *, base_dir=None, echo: bool = False):
+        self.url = url if isinstance(url, sa.URL) else resolve_db_url(url, base_dir)
+        self.dialect = self.url.get_backend_name()
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if self.dialect == "sqlite":
+            kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine = sa.create_engine(self.url, **kwargs)
+        if self.dialect == "sqlite":
+            self._setup_sqlite()
+        self._lock = threading.RLock()
+        self.migrate()
+
+    @classmethod
+    def from_settings(cls, settings) -> Store:
+        return cls(settings.get("MEETINGS_DB") or DEFAULT_DB)
+
+    def __repr__(self) -> str:
+        return f"<Store {self.url.render_as_string(hide_password=True)}>"
+
+    # -- connection setup
+
+    def _setup_sqlite(self) -> None:
+        @event.listens_for(self.engine, "connect")
+        def _on_connect(dbapi_conn, _record):
+            # Let SQLAlchemy, not the driver, begin transactions (see the "begin" hook).
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL survives a crash of the process; after a power cut the last
+            # commits may be lost — and with them the "seen" marks, so nothing is skipped.
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+
+        @event.listens_for(self.engine, "begin")
+        def _on_begin(conn):
+            # Writers take the write lock up front (read-then-write transactions cannot
+            # deadlock on lock upgrade); readers do not block anybody.
+            if conn.get_execution_options().get("store_write"):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.exec_driver_sql("BEGIN")
+
+    @contextmanager
+    def _write(self):
+        """A write transaction: committed on exit, rolled back on error."""
+        with self._lock, self.engine.connect() as conn:
+            conn.execution_options(store_write=True)
+            with conn.begin():
+                yield conn
+
+    # -- schema
+
+    def migrate(self) -> None:
+        """Create missing tables, indexes and columns (additive migrations only)."""
+        with self._write() as conn:
+            if self.dialect == "postgresql":
+                # One migrator at a time when several workers start together.
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(74657301)")
+            metadata.create_all(conn, checkfirst=True)
+            insp = sa.inspect(conn)
+            for table in metadata.sorted_tables:
+                have = {c["name"] for c in insp.get_columns(table.name)}
+                for col in table.columns:
+                    if col.name not in have:
+                        ddl_type = col.type.compile(dialect=conn.dialect)
+                        logger.info("store: adding column %s.%s", table.name, col.name)
+                        conn.exec_driver_sql(
+                            f'ALTER TABLE {table.name} ADD COLUMN "{col.name}" {ddl_type}'
+                        )
+            self._upsert_stmt(
+                conn,
+                store_meta,
+                {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                ["key"],
+                update={"value": str(SCHEMA_VERSION)},
+            )
+
+    def _insert(self, table):
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert(table)
+
+    def _upsert_stmt(self, conn, table, values, index_elements, update=None):
+        stmt = self._insert(table).values(**values)
+        if update:
+            stmt = stmt.on_conflict_do_update(index_elements=index_elements, set_=update)
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=index_elements)
+        return conn.execute(stmt)
+
+    # -- writes
+
+    def upsert(self, item: Mapping[str, Any], now: datetime | None = None) -> tuple[str, int]:
+        """Store one finished item, in its own transaction.
+
+        Returns ``(outcome, meeting_id)``: ``new``; ``updated`` (fingerprint changed: the
+        previous version went to ``revisions``); ``moved`` (same content at a new URL: the
+        URL is updated); ``unchanged`` (only ``last_seen`` moves).
+        """
+        now = now or utcnow()
+        row = item_to_row(item)
+        portal, key = row["portal"], dedupe_key(row)
+        if not portal or not row.get("url"):
+            raise ValueError("an item needs portal and url to be stored")
+        with self._write() as conn:
+            inserted = conn.execute(
+                self._insert(meetings)
+                .values(
+                    **row, dedupe_key=key, first_seen=now, last_seen=now, last_changed=now
+                )
+                .on_conflict_do_nothing(index_elements=["portal", "dedupe_key"])
+                .returning(meetings.c.id)
+            ).first()
+            if inserted is not None:
+                outcome, mid = NEW, inserted.id
+            else:
+                old = (
+                    conn.execute(
+                        sa.select(meetings)
+                        .where(meetings.c.portal == portal, meetings.c.dedupe_key == key)
+                        .with_for_update()
+                    )
+                    .mappings()
+                    .one()
+                )
+                mid = old["id"]
+                if (old["fingerprint"] or None) != (row.get("fingerprint") or None):
+                    outcome = UPDATED
+                    conn.execute(
+                        revisions.insert().values(
+                            meeting_id=mid,
+                            fingerprint=old["fingerprint"],
+                            url=old["url"],
+                            item=row_to_item(old),
+                            valid_from=old["last_changed"],
+                            replaced_at=now,
+                        )
+                    )
+                    conn.execute(
+                        meetings.update()
+                        .where(meetings.c.id == mid)
+                        .values(**row, last_seen=now, last_changed=now)
+                    )
+                elif old["url"] != row["url"]:
+                    outcome = MOVED
+                    conn.execute(
+                        meetings.update()
+                        .where(meetings.c.id == mid)
+                        .values(url=row["url"], last_seen=now, last_changed=now)
+                    )
+                else:
+                    outcome = UNCHANGED
+                    conn.execute(
+                        meetings.update().where(meetings.c.id == mid).values(last_seen=now)
+                    )
+            self._mark_url(conn, row["url"], portal, "stored", now, meeting_id=mid)
+        return outcome, mid
+
+    def _mark_url(self, conn, url, portal, outcome, now, meeting_id=None):
+        update = {"last_seen": now, "outcome": outcome, "portal": portal}
+        if meeting_id is not None:
+            update["meeting_id"] = meeting_id
+        self._upsert_stmt(
+            conn,
+            urls,
+            {
+                "url": url,
+                "portal": portal,
+                "meeting_id": meeting_id,
+                "outcome": outcome,
+                "first_seen": now,
+                "last_seen": now,
+            },
+            ["url"],
+            update=update,
+        )
+
+    def mark_url(self, url: str, portal: str, outcome: str, now: datetime | None = None) -> None:
+        """Record an article URL that was fetched and finished without storing a meeting
+        (``no_item``: the page is not a meeting article; ``duplicate``: it repeats a meeting
+        already taken in this run), so that incremental runs need not fetch it again."""
+        now = now or utcnow()
+        with self._write() as conn:
+            existing = conn.execute(
+                sa.select(urls.c.outcome).where(urls.c.url == url)
+            ).scalar_one_or_none()
+            if existing == "stored" and outcome != "stored":
+                # Keep the link to its meeting; just note it was seen again.
+                conn.execute(urls.update().where(urls.c.url == url).values(last_seen=now))
+            else:
+                self._mark_url(conn, url, portal, outcome, now)
+
+    # -- runs
+
+    def start_run(self, spider: str, now: datetime | None = None) -> int:
+        with self._write() as conn:
+            return conn.execute(
+                runs.insert()
+                .values(spider=spider, started_at=now or utcnow())
+                .returning(runs.c.id)
+            ).scalar_one()
+
+    def finish_run(
+        self,
+        run_id: int,
+        reason: str | None,
+        stats: Mapping[str, Any] | None = None,
+        counts: Mapping[str, int] | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        counts = counts or {}
+        with self._write() as conn:
+            conn.execute(
+                runs.update()
+                .where(runs.c.id == run_id)
+                .values(
+                    finished_at=now or utcnow(),
+                    finish_reason=reason,
+                    new=counts.get(NEW, 0),
+                    updated=counts.get(UPDATED, 0),
+                    moved=counts.get(MOVED, 0),
+                    unchanged=counts.get(UNCHANGED, 0),
+                    stats=_jsonable(stats or {}),
+                )
+            )
+
+    # -- reads
+
+    def fresh_urls(
+        self, candidates: Iterable[str], max_age_days: float | None, now: datetime | None = None
+    ) -> set[str]:
+        """The subset of ``candidates`` the store has finished with, seen within
+        ``max_age_days`` (None or <= 0: any age)."""
+        candidates = list(dict.fromkeys(u for u in candidates if u))
+        if not candidates:
+            return set()
+        cond = []
+        if max_age_days is not None and max_age_days > 0:
+            cutoff = (now or utcnow()) - timedelta(days=max_age_days)
+            cond.append(urls.c.last_seen >= cutoff)
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for i in range(0, len(candidates), 500):
+                chunk = candidates[i : i + 500]
+                found.update(
+                    conn.execute(
+                        sa.select(urls.c.url).where(urls.c.url.in_(chunk), *cond)
+                    ).scalars()
+                )
+        return found
+
+    def iter_items(
+        self,
+        portal: str | None = None,
+        since: str | None = None,
+        changed_since: str | datetime | None = None,
+        batch: int = 500,
+    ) -> Iterator[dict[str, Any]]:
+        """Stored meetings as SCHEMA-ordered dicts, by portal, published_at, id.
+
+        ``since``: ISO date, meetings published on or after it.  ``changed_since``: ISO date
+        or datetime, meetings first stored or changed on or after it.
+        """
+        q = sa.select(meetings)
+        if portal:
+            q = q.where(meetings.c.portal == portal)
+        if since:
+            q = q.where(meetings.c.published_at >= since[:10])
+        if changed_since:
+            if isinstance(changed_since, str):
+                changed_since = datetime.fromisoformat(changed_since)
+            q = q.where(meetings.c.last_changed >= changed_since)
+        q = q.order_by(meetings.c.portal, meetings.c.published_at, meetings.c.id)
+        # Keyset pagination: no long-lived cursor, works the same on both dialects.
+        last = None
+        while True:
+            page = q
+            if last is not None:
+                page = page.where(
+                    sa.tuple_(
+                        meetings.c.portal,
+                        sa.func.coalesce(meetings.c.published_at, ""),
+                        meetings.c.id,
+                    )
+                    > sa.tuple_(*last)
+                )
+            page = page.order_by(None).order_by(
+                meetings.c.portal, sa.func.coalesce(meetings.c.published_at, ""), meetings.c.id
+            ).limit(batch)
+            with self.engine.connect() as conn:
+                rows = conn.execute(page).mappings().all()
+            if not rows:
+                return
+            for r in rows:
+                yield row_to_item(r)
+            r = rows[-1]
+            last = (r["portal"], r["published_at"] or "", r["id"])
+
+    def get(self, portal: str, key: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            r = (
+                conn.execute(
+                    sa.select(meetings).where(
+                        meetings.c.portal == portal, meetings.c.dedupe_key == key
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return dict(r) if r else None
+
+    def count(self, table: str = "meetings") -> int:
+        t = metadata.tables[table]
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+
+    def revisions_of(self, meeting_id: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [
+                dict(r)
+                for r in conn.execute(
+                    sa.select(revisions)
+                    .where(revisions.c.meeting_id == meeting_id)
+                    .order_by(revisions.c.id)
+                ).mappings()
+            ]
+
+    def last_run(self, spider: str, before: datetime | None = None) -> dict[str, Any] | None:
+        """The latest run of ``spider`` started before ``before`` (default: any)."""
+        q = sa.select(runs).where(runs.c.spider == spider)
+        if before is not None:
+            q = q.where(runs.c.started_at < before)
+        q = q.order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(1)
+        with self.engine.connect() as conn:
+            r = conn.execute(q).mappings().first()
+        return dict(r) if r else None
+
+    def runs(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(sa.select(runs).order_by(runs.c.id)).mappings()]
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+# --- one store per crawler ------------------------------------------------------------------
+
+_crawler_stores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_crawler_lock = threading.Lock()
+
+
+def get_store(crawler) -> Store:
+    """The store of this crawler, shared by the pipelines and the incremental middleware,
+    closed when the engine stops."""
+    with _crawler_lock:
+        store = _crawler_stores.get(crawler)
+        if store is None:
+            store = Store.from_settings(crawler.settings)
+            _crawler_stores[crawler] = store
+            from scrapy import signals
+
+            def _close():
+                st = _crawler_stores.pop(crawler, None)
+                if st is not None:
+                    st.close()
+
+            crawler.signals.connect(_close, signal=signals.engine_stopped, weak=False)
+        return store
+
+
+def store_enabled(settings) -> bool:
+    return bool(settings.get("MEETINGS_DB", DEFAULT_DB))
