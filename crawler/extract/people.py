@@ -29,7 +29,12 @@ _COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫"
                       "宇文", "司徒", "夏侯", "令狐", "端木", "独孤", "南宫", "西门")
 
 
+_TITLE_RE = re.compile("|".join(map(re.escape, (w for w in _OFFICE_WORDS if len(w) > 1))))
+
+
 def _is_name(text: str) -> bool:
+    if _TITLE_RE.search(text):  # `副书记` left over from `市委副书记、副市长X`
+        return False
     if _HAN_NAME_RE.match(text):
         return True
     return len(text) == 4 and text.startswith(_COMPOUND_SURNAMES)

@@ -1,0 +1,30 @@
+"""`scrapy crawlall --replica`, the demo: every portal into one store, offline, in one process."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from crawler.replica import build_site
+from crawler.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_crawlall_on_the_in_process_replica_stores_every_meeting_once(tmp_path):
+    db = f"sqlite:///{tmp_path}/meetings.db"
+    cmd = [str(Path(sys.executable).parent / "scrapy"), "crawlall", "--replica", "--replica-articles", "30",
+           "--replica-seed", "5", "-s", f"MEETINGS_DB={db}"]
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    site = build_site(articles=30, seed=5)
+    store = Store(db)
+    try:
+        stored = {}
+        for item in store.iter_items():
+            stored.setdefault(item["portal"], []).append(item["url"])
+    finally:
+        store.close()
+    for portal in ("yingkou", "beipiao", "laishan", "zhanqian", "jining"):
+        urls = stored.get(portal, [])
+        assert len(urls) == len(set(urls))
+        assert set(urls) == set(site.meeting_urls(portal)), portal
