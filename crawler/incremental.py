@@ -13,8 +13,10 @@ API page) or ``"article"``.
   "finished"``): after a killed or interrupted run, older listing pages may hold articles
   that run never reached, so the whole listing is walked once more (stored articles are
   still skipped) — ``incremental/listing_stop_disabled``.
-* An article response that yields no item is recorded (``urls`` table, outcome
-  ``no_item``) once its output is fully consumed, so that it is not fetched every day.
+* An article response that yields no item (an error page served with 200, a truncated
+  body) is not recorded: the next run fetches it again.  Marking it as done would hide a
+  meeting for ``INCREMENTAL_REFRESH_DAYS`` after one bad response; non-meeting entries are
+  already left out by title in the listing, so this costs little.
 
 What counts as "known" is read from the store, which commits each item in its own
 transaction: an article is seen only after its record is committed, so a crash never makes
@@ -194,11 +196,7 @@ class IncrementalMiddleware:
             return
         portal = getattr(self.crawler.spider, "name", "") or ""
         aliases = [u for u in response.meta.get("redirect_urls", ()) if u != response.url]
-        if not produced_item:
-            for url in (response.url, *aliases):
-                self.store.mark_url(url, portal, "no_item")
-            self.crawler.stats.inc_value("incremental/recorded_no_item")
-        elif aliases and self.store.fresh_urls([response.url], None):
+        if produced_item and aliases and self.store.fresh_urls([response.url], None):
             # The article was reached through a redirect and is committed under its final
             # URL: remember the address the listings link to as well.
             for url in aliases:

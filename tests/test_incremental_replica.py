@@ -53,7 +53,7 @@ def test_second_run_is_almost_free(name, replica_origin, sqlite_db):
     assert n2 == n1
     assert s2.get("store/new", 0) == 0 and s2.get("item_scraped_count", 0) == 0, s2
     assert s2.get("item_dropped_count", 0) == 0, s2
-    assert s2.get("incremental/recorded_no_item", 0) == 0, s2  # no article page fetched
+    assert s2.get("article/parsed", 0) == 0, s2  # no article page fetched
     assert s2.get("incremental/stopped_listings", 0) >= 1, s2
     # At most one listing request per listing (plus robots.txt and an entry page).
     overhead = s2.get("robotstxt/request_count", 0) + ENTRY_PAGES.get(name, 0)
