@@ -2,16 +2,20 @@
 
 import re
 
-from crawler.cms.base import ArticleSelectors, Entry, MeetingSpider
+from crawler.cms.base import ArticleSelectors
+from crawler.cms.static import StaticListSpider
 
-# createPageHTML(<page count>, <0-based current page>, "index", "html") writes the pager.
+# createPageHTML(<page count>, <0-based current page>, "index", "html") writes the pager at
+# run time; the HTML holds no link to the next page.
 _PAGER_RE = re.compile(r"createPageHTML\((\d+),\s*(\d+)")
 
 
-class YingkouSpider(MeetingSpider):
+class YingkouSpider(StaticListSpider):
     name = "yingkou"
     allowed_domains = ["www.yingkou.gov.cn"]
     start_urls = ["http://www.yingkou.gov.cn/xxgk/zfhy/"]
+    list_items = "div.list_con ul li"
+    list_date = "span.date::text"
     article = ArticleSelectors(
         title="td#ivs_title",
         header=("td.detail_info",),
@@ -20,16 +24,10 @@ class YingkouSpider(MeetingSpider):
         attachments=("td#Zoom a", "#appendix a"),
     )
 
-    def parse(self, response):
-        entries = (
-            Entry(url=li.css("a::attr(href)").get(), title=li.css("a::attr(title)").get() or li.css("a::text").get(),
-                  date=li.css("span.date::text").get())
-            for li in response.css("div.list_con ul li")
-            if li.css("a::attr(href)")
-        )
-        yield from self.follow_entries(response, entries)
+    def next_page_url(self, response):
         m = _PAGER_RE.search(response.text)
         if m:
             count, current = int(m.group(1)), int(m.group(2))
             if current + 1 < count:
-                yield self.listing_request(response.urljoin(f"index_{current + 1}.html"))
+                return f"index_{current + 1}.html"
+        return None
