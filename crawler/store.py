@@ -273,6 +273,8 @@ class Store:
       ``iter_items(portal=None, since=None, changed_since=None)`` SCHEMA-ordered dicts
       ``get(portal, key)`` / ``count()`` / ``revisions_of(meeting_id)`` / ``runs()``
       ``last_run(spider, before=None)``
+      ``runs_since(since, spider=None)`` / ``update_run_stats(run_id, extra)``
+      ``portal_history(spider, before=None) -> {runs, first_run, last_new}``
       ``close()``
     """
 
@@ -622,6 +624,54 @@ class Store:
     def runs(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(sa.select(runs).order_by(runs.c.id)).mappings()]
+
+    # -- run history (health checks, crawlall summaries)
+
+    def runs_since(self, since: datetime, spider: str | None = None) -> list[dict[str, Any]]:
+        """Runs started at or after ``since`` (of ``spider``, or of any spider), oldest first."""
+        q = sa.select(runs).where(runs.c.started_at >= since)
+        if spider is not None:
+            q = q.where(runs.c.spider == spider)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q.order_by(runs.c.id)).mappings()]
+
+    def update_run_stats(self, run_id: int, extra: Mapping[str, Any]) -> None:
+        """Merge ``extra`` into the stats JSON of run ``run_id`` (e.g. a crawlall summary and
+        health verdict, added after the spider closed)."""
+        with self._write() as conn:
+            old = conn.execute(sa.select(runs.c.stats).where(runs.c.id == run_id)).scalar_one_or_none()
+            if isinstance(old, str):
+                old = json.loads(old)
+            merged = {**(old or {}), **_jsonable(dict(extra))}
+            conn.execute(runs.update().where(runs.c.id == run_id).values(stats=merged))
+
+    def portal_history(self, spider: str, before: datetime | None = None) -> dict[str, Any]:
+        """What the run history says about ``spider``: ``runs`` (count), ``first_run``
+        (earliest start), ``last_new`` (end of the latest run that stored a new record, else
+        the latest ``first_seen`` of its meetings), all among runs started before ``before``."""
+        cond = [runs.c.spider == spider]
+        if before is not None:
+            cond.append(runs.c.started_at < before)
+        with self.engine.connect() as conn:
+            count, first = conn.execute(
+                sa.select(sa.func.count(), sa.func.min(runs.c.started_at)).where(*cond)
+            ).one()
+            last_new = conn.execute(
+                sa.select(sa.func.max(sa.func.coalesce(runs.c.finished_at, runs.c.started_at)))
+                .where(*cond, runs.c.new > 0)
+            ).scalar_one_or_none()
+            seen_cond = [meetings.c.portal == spider]
+            if before is not None:
+                seen_cond.append(meetings.c.first_seen < before)
+            seen = conn.execute(
+                sa.select(sa.func.max(meetings.c.first_seen)).where(*seen_cond)
+            ).scalar_one_or_none()
+        as_dt = lambda v: UTCDateTime().process_result_value(  # noqa: E731
+            datetime.fromisoformat(v) if isinstance(v, str) else v, self.engine.dialect
+        )
+        first, last_new, seen = as_dt(first), as_dt(last_new), as_dt(seen)
+        candidates = [d for d in (last_new, seen) if d is not None]
+        return {"runs": count, "first_run": first, "last_new": max(candidates) if candidates else None}
 
     def close(self) -> None:
         self.engine.dispose()

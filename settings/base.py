@@ -81,3 +81,26 @@ FEED_EXPORTERS = {
 
 LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False
+
+# --- scheduled operation: crawlall, health checks (docs/operations.md) -------------------
+EXTENSIONS = {
+    # Judge every spider run on close: empty listings, key-field coverage, errors, staleness.
+    "crawler.health.HealthCheckExtension": 900,
+}
+HEALTH_ENABLED = True
+# Least share of fetched article pages that must yield each key field.
+HEALTH_MIN_COVERAGE = {"title": 0.95, "published_at": 0.95, "body": 0.95, "meeting_date": 0.8}
+# Fewer article pages than this in a run: a coverage shortfall only warns.
+HEALTH_MIN_ARTICLES = 5
+# Warn when a portal has stored no new record for this many days (0: never).
+HEALTH_STALE_DAYS = 60
+# `scrapy crawlall`: exclusive lock, per-spider time limit (seconds, 0: none), one log file
+# per run (strftime pattern; empty: console only).  Relative paths: the project directory.
+CRAWLALL_LOCK_FILE = "data/crawlall.lock"
+CRAWLALL_SPIDER_TIMEOUT = 3 * 3600
+CRAWLALL_LOG_FILE = "logs/crawlall-%Y%m%d-%H%M%S.log"
+# The log file gets this level or LOG_LEVEL, whichever is lower (cron: -s LOG_LEVEL=WARNING).
+CRAWLALL_LOG_FILE_LEVEL = "INFO"
+# Live progress line on a terminal (never under cron), redrawn every N seconds.
+CRAWLALL_PROGRESS = True
+CRAWLALL_PROGRESS_INTERVAL = 0.5

@@ -13,9 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_crawlall_on_the_in_process_replica_stores_every_meeting_once(tmp_path):
     db = f"sqlite:///{tmp_path}/meetings.db"
     cmd = [str(Path(sys.executable).parent / "scrapy"), "crawlall", "--replica", "--replica-articles", "30",
-           "--replica-seed", "5", "-s", f"MEETINGS_DB={db}"]
+           "--replica-seed", "5", "-s", f"MEETINGS_DB={db}",
+           # This test's own lock and log files, not the project's data/ and logs/.
+           "-s", f"CRAWLALL_LOCK_FILE={tmp_path}/crawlall.lock", "-s", f"CRAWLALL_LOG_FILE={tmp_path}/crawlall.log"]
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "crawlall: ok — 5 portal(s) healthy (exit 0)" in result.stdout
     site = build_site(articles=30, seed=5)
     store = Store(db)
     try:

@@ -1,11 +1,36 @@
-"""`scrapy crawlall`: every portal spider in one process — the daily cron job."""
+"""`scrapy crawlall`: every portal spider in one process — the daily cron job.
+
+* holds an exclusive ``flock`` on ``CRAWLALL_LOCK_FILE``: an overlapping run exits at once
+  with status 3 and says who holds the lock;
+* limits each spider to ``CRAWLALL_SPIDER_TIMEOUT`` seconds (Scrapy's CLOSESPIDER_TIMEOUT);
+* logs to ``CRAWLALL_LOG_FILE`` (strftime pattern, one file per run) as well as the console;
+* shows live progress on a terminal, plain log lines under cron;
+* prints a summary table per portal, stores it and the health verdict with each spider's
+  row in the runs table (stats key ``crawlall``);
+* exits 0 only when every spider finished and passed its health checks (crawler/health.py).
+
+Exit status: 0 ok · 1 a spider failed or a health check failed · 2 usage error ·
+3 another crawlall holds the lock.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+
+logger = logging.getLogger("crawler.crawlall")
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # a spider did not finish cleanly, or a health check failed
+EXIT_USAGE = 2  # bad options (Scrapy's own exit status for a UsageError)
+EXIT_LOCKED = 3  # another crawlall run holds the lock
 
 
 class Command(ScrapyCommand):
@@ -17,6 +42,14 @@ class Command(ScrapyCommand):
     def short_desc(self) -> str:
         return "Run every portal spider (or --only some) in one process"
 
+    def long_desc(self) -> str:
+        return (
+            "Run every portal spider (or --only some) in one process, under an exclusive lock, "
+            "with per-spider time limits, health checks, a per-run log file and a summary. "
+            "Exit status: 0 ok, 1 a spider or health check failed, 2 usage error, "
+            "3 another crawlall holds the lock."
+        )
+
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--only", metavar="NAMES", help="comma-separated spider names (default: all)")
@@ -27,6 +60,8 @@ class Command(ScrapyCommand):
         parser.add_argument("--replica-articles", type=int, default=60, metavar="N",
                             help="meeting articles per portal in the replica (default: 60)")
         parser.add_argument("--replica-seed", type=int, default=1, metavar="S")
+        parser.add_argument("--no-progress", action="store_true",
+                            help="no live progress line even on a terminal")
 
     def spider_names(self, only: str | None) -> list[str]:
         available = sorted(self.crawler_process.spider_loader.list())
@@ -36,24 +71,151 @@ class Command(ScrapyCommand):
         unknown = sorted(set(names) - set(available))
         if unknown:
             raise UsageError(f"unknown spider(s): {', '.join(unknown)}; available: {', '.join(available)}")
-        return names
+        if not names:
+            raise UsageError("--only needs at least one spider name")
+        return list(dict.fromkeys(names))
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
             raise UsageError("crawlall takes no positional arguments")
-        spargs = dict(arg.split("=", 1) for arg in opts.spargs if "=" in arg)
+        bad = [arg for arg in opts.spargs if "=" not in arg]
+        if bad:
+            raise UsageError(f"-a takes NAME=VALUE, got {', '.join(bad)}")
+        spargs = dict(arg.split("=", 1) for arg in opts.spargs)
         names = self.spider_names(opts.only)
+
+        from crawler.lock import LockHeld, RunLock
+
+        lock = RunLock(_project_path(self.settings.get("CRAWLALL_LOCK_FILE") or "data/crawlall.lock"))
+        try:
+            lock.acquire()
+        except LockHeld as e:
+            sys.stderr.write(
+                f"crawlall: another crawlall run holds the lock {e.path} ({e.holder or 'holder unknown'}); "
+                f"not starting (exit {EXIT_LOCKED})\n"
+            )
+            self.exitcode = EXIT_LOCKED
+            return
+        file_handler = None
+        try:
+            file_handler = self._log_to_file()
+            self.exitcode = self._crawl(names, spargs, opts, file_handler)
+        finally:
+            if file_handler is not None:
+                logging.getLogger().removeHandler(file_handler)
+                file_handler.close()
+            lock.release()
+
+    # -- the run
+
+    def _crawl(self, names, spargs, opts, file_handler) -> int:
+        started = datetime.now(timezone.utc)
+        timeout = self.settings.getfloat("CRAWLALL_SPIDER_TIMEOUT", 0)
+        if timeout > 0 and (self.settings.getpriority("CLOSESPIDER_TIMEOUT") or 0) < 40:
+            self.settings.set("CLOSESPIDER_TIMEOUT", timeout, priority="cmdline")
         if opts.replica:
             self._serve_replica(opts.replica_articles, opts.replica_seed)
+        logger.info("crawlall: %s (log file %s)", ", ".join(names),
+                    file_handler.baseFilename if file_handler else "none")
         crawlers = []
         for name in names:
             crawler = self.crawler_process.create_crawler(name)
             crawlers.append(crawler)
             self.crawler_process.crawl(crawler, **spargs)
-        self.crawler_process.start()
-        failed = [c.spider.name if c.spider else "?" for c in crawlers if _finish_reason(c) != "finished"]
-        if self.crawler_process.bootstrap_failed or failed:
-            self.exitcode = 1
+
+        from crawler.progress import Progress, is_tty
+
+        progress = None
+        if is_tty(sys.stderr) and not opts.no_progress and self.settings.getbool("CRAWLALL_PROGRESS", True):
+            progress = Progress(crawlers, sys.stderr,
+                                interval=self.settings.getfloat("CRAWLALL_PROGRESS_INTERVAL", 0.5))
+            progress.start()
+        try:
+            self.crawler_process.start()
+        finally:
+            if progress is not None:
+                progress.stop()
+
+        from crawler.summary import format_table, portal_summary
+
+        rows = []
+        for name, crawler in zip(names, crawlers):
+            stats = crawler.stats.get_stats() if crawler.stats else {}
+            row = portal_summary(name, stats, stats.get("finish_reason"))
+            if not stats:  # the crawler never started (bootstrap error: see the log)
+                row.update(health="fail", finish_reason=None, failed_checks=["finish_reason"],
+                           failures=["finish_reason: the spider did not start (see the log)"])
+            elif row["health"] == "fail" and not row["failed_checks"]:  # HEALTH_ENABLED off
+                row.update(failed_checks=["finish_reason"],
+                           failures=[f"finish_reason: closed with {row['finish_reason']!r}"])
+            rows.append(row)
+        failed = [r for r in rows if r["health"] == "fail"]
+        exitcode = EXIT_FAILED if (failed or self.crawler_process.bootstrap_failed) else EXIT_OK
+        self._store_summary(rows, started, exitcode, file_handler)
+
+        table = format_table(rows)
+        if failed:
+            verdict = "crawlall: FAILED — " + "; ".join(
+                f"{r['portal']} [{', '.join(r['failed_checks'])}]"
+                for r in failed) + f" (exit {exitcode})"
+        elif exitcode:
+            verdict = f"crawlall: FAILED — a spider did not start (exit {exitcode})"
+        else:
+            verdict = f"crawlall: ok — {len(rows)} portal(s) healthy (exit 0)"
+        sys.stdout.write(f"\n{table}\n\n{verdict}\n")
+        sys.stdout.flush()
+        if file_handler is not None:
+            _file_only(file_handler, f"run summary\n{table}\n{verdict}",
+                       logging.ERROR if exitcode else logging.INFO)
+        return exitcode
+
+    def _store_summary(self, rows, started, exitcode, file_handler) -> None:
+        """Add the summary row and health verdict to each spider's run in the runs table."""
+        from crawler.store import Store, store_enabled
+
+        if not store_enabled(self.settings):
+            return
+        try:
+            store = Store.from_settings(self.settings)
+        except Exception as e:  # noqa: BLE001
+            logger.error("crawlall: cannot open the store to record the summary: %s", e)
+            return
+        try:
+            latest = {}
+            for run in store.runs_since(started):
+                latest[run["spider"]] = run
+            for row in rows:
+                run = latest.get(row["portal"])
+                if run is None:
+                    continue
+                store.update_run_stats(run["id"], {
+                    "crawlall": {
+                        **row,
+                        "started_at": started.isoformat(timespec="seconds"),
+                        "exit_code": exitcode,
+                        "log_file": file_handler.baseFilename if file_handler else None,
+                    },
+                })
+                row["run_id"] = run["id"]
+        except Exception as e:  # noqa: BLE001
+            logger.error("crawlall: could not record the summary in the runs table: %s", e)
+        finally:
+            store.close()
+
+    def _log_to_file(self) -> logging.FileHandler | None:
+        pattern = self.settings.get("CRAWLALL_LOG_FILE")
+        if not pattern:
+            return None
+        path = _project_path(datetime.now().strftime(pattern))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding=self.settings.get("LOG_ENCODING") or "utf-8")
+        handler.setFormatter(logging.Formatter(self.settings.get("LOG_FORMAT"), self.settings.get("LOG_DATEFORMAT")))
+        # The lower of LOG_LEVEL (the console) and CRAWLALL_LOG_FILE_LEVEL: cron can keep the
+        # console (its mail) to warnings while the file keeps the whole INFO log.
+        levels = [self.settings.get("LOG_LEVEL") or "INFO", self.settings.get("CRAWLALL_LOG_FILE_LEVEL") or "INFO"]
+        handler.setLevel(min(logging.getLevelName(str(v).upper()) if not isinstance(v, int) else v for v in levels))
+        logging.getLogger().addHandler(handler)
+        return handler
 
     def _serve_replica(self, articles: int, seed: int) -> None:
         # The replica listens on the reactor the crawl runs on: one process, no network.
@@ -66,5 +228,18 @@ class Command(ScrapyCommand):
         self.settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
 
 
-def _finish_reason(crawler) -> str | None:
-    return crawler.stats.get_value("finish_reason") if crawler.stats else None
+def _project_path(value: str | os.PathLike) -> Path:
+    """A relative path is relative to the project directory (the one holding scrapy.cfg)."""
+    path = Path(value)
+    if path.is_absolute():
+        return path
+    from scrapy.utils.conf import closest_scrapy_cfg
+
+    cfg = closest_scrapy_cfg()
+    return (Path(cfg).parent if cfg else Path.cwd()) / path
+
+
+def _file_only(handler: logging.Handler, message: str, level: int) -> None:
+    record = logger.makeRecord(logger.name, level, __file__, 0, message, None, None)
+    if record.levelno >= handler.level:
+        handler.handle(record)
