@@ -65,11 +65,29 @@ class MeetingSpider(scrapy.Spider):
     alias_hosts: dict[str, str] = {}
     # Extra (reason, pattern) rules for titles this portal lists but are not meetings.
     skip_titles: tuple[tuple[str, re.Pattern], ...] = ()
+    # Rendering (`-a render=splash`, crawler/splash.py): the CSS that matches once a rendered
+    # listing is ready (else Splash waits SPLASH_WAIT), and whether articles need rendering too.
+    render_wait_for: str | None = None
+    render_articles = False
+    render: str | None = None
 
-    def __init__(self, *args, full: str | None = None, **kwargs):
+    def __init__(self, *args, full: str | None = None, render: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # `-a full=1`: re-fetch everything (read by the incremental middleware).
         self.full = str(full).lower() in ("1", "true", "yes", "on") if full is not None else False
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        # `-a render=splash` or RENDER=splash: listings through Splash.  Settings are not
+        # frozen yet, so the Splash components are added to this crawl only.
+        if kwargs.get("render") is not None or crawler.settings.get("RENDER"):
+            from crawler import splash
+
+            spider.render = splash.render_mode(kwargs.get("render"), crawler.settings)
+            if spider.render:
+                splash.enable(crawler.settings)
+        return spider
 
     # --- requests ------------------------------------------------------------------------
 
@@ -79,6 +97,11 @@ class MeetingSpider(scrapy.Spider):
 
     def listing_request(self, url: str, callback=None, **kwargs) -> scrapy.Request:
         meta = {"role": "listing", **kwargs.pop("meta", {})}
+        if self.render and kwargs.get("method", "GET") == "GET" and "body" not in kwargs:
+            from crawler import splash
+
+            return splash.listing_request(self, url, callback or self.parse, meta,
+                                          wait_for=self.render_wait_for, **kwargs)
         return scrapy.Request(url, callback=callback or self.parse, meta=meta, **kwargs)
 
     def follow_entries(self, response, entries: Iterable[Entry]):
@@ -94,11 +117,14 @@ class MeetingSpider(scrapy.Spider):
                 self.logger.debug("skipped %s (%s): %s", entry.url, reason, title)
                 continue
             stats.inc_value("listing/meetings")
-            yield scrapy.Request(
-                urljoin(response.url, entry.url),
-                callback=self.parse_meeting,
-                meta={"role": "article", "listing_title": title, "listing_date": entry.date},
-            )
+            url = urljoin(response.url, entry.url)
+            meta = {"role": "article", "listing_title": title, "listing_date": entry.date}
+            if self.render and self.render_articles:
+                from crawler import splash
+
+                yield splash.page_request(self, url, self.parse_meeting, meta)
+                continue
+            yield scrapy.Request(url, callback=self.parse_meeting, meta=meta)
         stats.inc_value("listing/pages")
         stats.inc_value("listing/entries", count)
         if count == 0:

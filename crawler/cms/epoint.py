@@ -24,10 +24,41 @@ def _js_string(script: str, pattern: str) -> str | None:
 class EpointListSpider(MeetingSpider):
     shell_url: str
     category_num: str | None = None  # else the shell page's DEFAULT_CATEGORYNUM
+    # Rendered (`-a render=splash`): the shell page as the browser shows it, entries from the
+    # list its script fills, pages by clicking its pager (crawler/splash.py); no API request.
+    render_wait_for = "#infolist li, #infolist-empty:not(.hidden)"
+    render_entries = "ul#infolist li"
+    render_pager = "#pager"
 
     async def start(self):
+        if self.render:
+            yield self.rendered_listing(1)
+            return
         # The shell page only configures the API; it is not a listing page.
         yield self.listing_request(self.shell_url, callback=self.parse, meta={"role": "entry"})
+
+    def rendered_listing(self, page: int):
+        """Page ``page`` (1-based, as the pager numbers it) of the rendered shell page."""
+        from crawler import splash
+
+        return splash.listing_request(
+            self, self.shell_url, self.parse_rendered, {"role": "listing", "render_page": page},
+            page=page, wait_for=self.render_wait_for, pager=self.render_pager,
+        )
+
+    def parse_rendered(self, response):
+        entries = []
+        for li in response.css(self.render_entries):
+            a = li.css("a[href]")
+            entries.append(Entry(
+                url=a.attrib.get("href", ""),
+                title=a.attrib.get("title") or "".join(a.css("::text").getall()),
+                date=(li.css("span.ewb-info-date::text").get() or "").strip() or None,
+            ))
+        yield from self.follow_entries(response, entries)
+        more = response.css(f"{self.render_pager} a").xpath("self::*[normalize-space()='下一页']")
+        if entries and more:
+            yield self.rendered_listing(response.meta["render_page"] + 1)
 
     def parse(self, response):
         script = " ".join(response.xpath("//script[not(@src)]/text()").getall())

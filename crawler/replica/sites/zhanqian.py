@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from ..body import Body, Para
 from ..common import Response, Template, attr, between, esc, people, read_page, rng_for, truncate, ymd
@@ -21,6 +22,9 @@ FS = '<span style="font-family: 仿宋_GB2312, 仿宋; font-size: 16pt;">'
 TNR = '<span style="font-family: &quot;Times New Roman&quot;; font-size: 16pt;">'
 HEI = '<strong><span style="font-family: 黑体; font-size: 16pt;">'
 JSON_TYPE = "application/json;charset=UTF-8"
+# The scripts the shell page loads (jQuery, Mustache, the pager), so that a browser (Splash)
+# renders the list as on the portal; see crawler/replica/assets/README.md.
+SCRIPTS = Path(__file__).resolve().parents[1] / "assets" / "js" / "lib"
 
 
 class Zhanqian(Portal):
@@ -194,4 +198,9 @@ class Zhanqian(Portal):
             return Response(200, [("Content-Type", JSON_TYPE)], out)
         if path.startswith("/EWB-FRONT/attach/") and method in ("GET", "HEAD"):
             return attachment_response(path)
+        if path.startswith("/js/lib/") and method in ("GET", "HEAD"):
+            name = path[len("/js/lib/"):]
+            if "/" not in name and name.endswith(".js") and (SCRIPTS / name).is_file():
+                return Response(200, [("Content-Type", "application/javascript;charset=UTF-8")],
+                                (SCRIPTS / name).read_bytes())
         return None
