@@ -120,6 +120,7 @@ def evaluate(
     min_coverage: Mapping[str, float] | None = None,
     min_articles: int = 5,
     stale_days: float = 0,
+    require_listing: bool = True,
     history: Mapping[str, Any] | None = None,
     now: datetime | None = None,
     errors: int | None = None,
@@ -135,7 +136,7 @@ def evaluate(
     pages = int(stats.get("listing/pages", 0))
     empty = int(stats.get("listing/empty_pages", 0))
     layout = int(stats.get("listing/layout_errors", 0))
-    if pages == 0 and reason == "finished":
+    if pages == 0 and reason == "finished" and require_listing:
         report.fail("listing_none", "no listing page was parsed (entry page moved or blocked?)")
     if empty:
         report.fail("listing_empty", f"{empty} of {pages} listing page(s) parsed zero entries: layout changed?")
@@ -188,6 +189,7 @@ def settings_kwargs(settings) -> dict[str, Any]:
         "min_coverage": settings.getdict("HEALTH_MIN_COVERAGE", DEFAULT_MIN_COVERAGE),
         "min_articles": settings.getint("HEALTH_MIN_ARTICLES", 5),
         "stale_days": settings.getfloat("HEALTH_STALE_DAYS", 0),
+        "require_listing": settings.getbool("HEALTH_REQUIRE_LISTING", True),
     }
 
 

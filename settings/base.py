@@ -94,6 +94,8 @@ HEALTH_MIN_COVERAGE = {"title": 0.95, "published_at": 0.95, "body": 0.95, "meeti
 HEALTH_MIN_ARTICLES = 5
 # Warn when a portal has stored no new record for this many days (0: never).
 HEALTH_STALE_DAYS = 60
+# A run that parses no listing page fails (`listing_none`); distributed workers turn it off.
+HEALTH_REQUIRE_LISTING = True
 # `scrapy crawlall`: exclusive lock, per-spider time limit (seconds, 0: none), one log file
 # per run (strftime pattern; empty: console only).  Relative paths: the project directory.
 CRAWLALL_LOCK_FILE = "data/crawlall.lock"
