@@ -41,7 +41,9 @@ class StorePipeline:
         logger.info("store: %r, run %s", self.store, self.run_id)
 
     def process_item(self, item):
-        outcome, meeting_id = self.store.upsert(ItemAdapter(item).asdict())
+        # A shallow copy: the fields are plain values and lists (asdict() recursed into every
+        # list element, ~0.3 ms an item).
+        outcome, meeting_id = self.store.upsert(dict(ItemAdapter(item).items()))
         self.counts[outcome] += 1
         self.crawler.stats.inc_value(f"store/{outcome}")
         if outcome != "unchanged":

@@ -42,6 +42,11 @@ CONCURRENT_ITEMS = 1
 DOWNLOADER_MIDDLEWARES = {
     # Before HttpProxyMiddleware (750), which sends the request to the mirror.
     "crawler.middlewares.PortalMirrorMiddleware": 740,
+    # After decompression (590) on the way back: re-read a page whose declared charset is wrong.
+    "crawler.middlewares.CharsetCheckMiddleware": 580,
+    # Scrapy's redirects, counting what a redirect loop drops (redirect/max_reached).
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.CountingRedirectMiddleware": 600,
 }
 
 SPIDER_MIDDLEWARES = {

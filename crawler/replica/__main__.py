@@ -1,4 +1,5 @@
 """python -m crawler.replica --port 8601 [--host 127.0.0.1] [--articles N] [--seed S] [--latency MS]
+                             [--fault PORTAL=MODE[:param] ...]   (modes: crawler/replica/faults.py)
 python -m crawler.replica --list PORTAL [--articles N] [--seed S]"""
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ def main(argv=None) -> int:
     ap.add_argument("--articles", type=int, default=60, help="meeting articles per portal")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--latency", type=float, default=0, help="delay every response by MS milliseconds")
+    ap.add_argument("--fault", action="append", default=[], metavar="PORTAL=MODE[:param]",
+                    help="switch a fault mode on for a portal (repeatable); modes in crawler/replica/faults.py")
     ap.add_argument("--list", metavar="PORTAL", help="print the real-portal URL of every meeting article and exit")
     args = ap.parse_args(argv)
 
@@ -30,7 +33,17 @@ def main(argv=None) -> int:
 
     from .server import listen
 
+    from .faults import apply_faults, parse_spec
+
     site = build_site(args.articles, args.seed)
+    try:
+        for spec in args.fault:
+            parse_spec(spec)
+        faults = apply_faults(site, args.fault)
+    except ValueError as e:
+        ap.error(str(e))
+    if faults:
+        print("faults: " + ", ".join(map(repr, faults.values())), file=sys.stderr, flush=True)
     port = listen(site, args.port, args.host, args.latency)
     print(f"replica listening on http://{args.host}:{port.getHost().port}", flush=True)
     reactor.run()

@@ -42,16 +42,30 @@ class ReplicaResource(Resource):
                    for k, v in request.requestHeaders.getAllRawHeaders()}
         name, resp = self.site.handle(host, method, path, query, body, headers)
         delay = self.latency
+        truncate = None
         hook = self.site.faults.get(name) if name else None
         if hook is not None:
             verdict = hook(name, method, path)
             if isinstance(verdict, Response):
                 resp = verdict
             elif isinstance(verdict, dict):
+                # directives of crawler/replica/faults.py
+                if verdict.get("reset"):
+                    request.channel.transport.abortConnection()
+                    return NOT_DONE_YET
+                if verdict.get("transform"):
+                    resp = verdict["transform"](resp)
+                truncate = verdict.get("truncate")
                 delay += float(verdict.get("delay_ms", 0)) / 1000.0
         request.setResponseCode(resp.status)
         for k, v in resp.headers:
             request.setHeader(k, v)
+        if truncate is not None and method != "HEAD":
+            # Content-Length of the whole body, part of it sent, connection closed.
+            request.setHeader("Content-Length", str(len(resp.body)))
+            request.write(resp.body[:int(len(resp.body) * float(truncate))])
+            request.channel.transport.loseConnection()
+            return NOT_DONE_YET
         if delay <= 0:
             return resp.body
 
