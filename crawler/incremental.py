@@ -18,9 +18,9 @@ API page) or ``"article"``.
   meeting for ``INCREMENTAL_REFRESH_DAYS`` after one bad response; non-meeting entries are
   already left out by title in the listing, so this costs little.
 
-What counts as "known" is read from the store, which commits each item in its own
-transaction: an article is seen only after its record is committed, so a crash never makes
-a later run skip something that was never stored.
+What counts as "known" is read from the store, which commits items in short batches, one
+transaction each: an article is seen only after its record is committed, so a crash never
+makes a later run skip something that was never stored.
 
 Off with ``-a full=1`` (spider argument) or ``INCREMENTAL_ENABLED = False``; both give a
 complete re-crawl (which still updates the store).
@@ -145,7 +145,7 @@ class IncrementalMiddleware:
             async for obj in self._listing(response, result):
                 yield obj
         else:
-            async for obj in self._other(response, result, is_article=(role == "article")):
+            async for obj in self._other(response, result):
                 yield obj
 
     async def _listing(self, response, result):
@@ -181,23 +181,9 @@ class IncrementalMiddleware:
                     continue
             yield obj
 
-    async def _other(self, response, result, is_article: bool):
-        produced_item = False
+    async def _other(self, response, result):
         async for obj in result:
-            if isinstance(obj, Request):
-                if role_of(obj) == "article" and self._known([obj]):
-                    self._skip(obj)
-                    continue
-            else:
-                produced_item = True
+            if isinstance(obj, Request) and role_of(obj) == "article" and self._known([obj]):
+                self._skip(obj)
+                continue
             yield obj
-        # Reached only when the callback finished without an exception.
-        if not is_article or not 200 <= response.status < 300:
-            return
-        portal = getattr(self.crawler.spider, "name", "") or ""
-        aliases = [u for u in response.meta.get("redirect_urls", ()) if u != response.url]
-        if produced_item and aliases and self.store.fresh_urls([response.url], None):
-            # The article was reached through a redirect and is committed under its final
-            # URL: remember the address the listings link to as well.
-            for url in aliases:
-                self.store.mark_url(url, portal, "redirect")

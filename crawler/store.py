@@ -377,18 +377,59 @@ class Store:
     # -- writes
 
     def upsert(self, item: Mapping[str, Any], now: datetime | None = None) -> tuple[str, int]:
-        """Store one finished item, in its own transaction.
+        """Store one finished item, in its own transaction (see :meth:`upsert_many`)."""
+        return self.upsert_many([(item, ())], now)[0]
 
-        Returns ``(outcome, meeting_id)``: ``new``; ``updated`` (fingerprint changed: the
+    def upsert_many(
+        self, entries: Iterable[tuple[Mapping[str, Any], Iterable[str]]], now: datetime | None = None
+    ) -> list[tuple[str, int]]:
+        """Store finished items in one transaction: all of them or none.
+
+        ``entries`` are ``(item, aliases)``: ``aliases`` are other URLs that led to the item
+        (redirects), recorded so that incremental runs need not fetch them again.  Returns
+        ``(outcome, meeting_id)`` per item: ``new``; ``updated`` (fingerprint changed: the
         previous version went to ``revisions``); ``moved`` (same content at a new URL: the
         URL is updated); ``unchanged`` (only ``last_seen`` moves).
         """
         now = now or utcnow()
-        row = item_to_row(item)
-        portal, key = row["portal"], dedupe_key(row)
-        if not portal or not row.get("url"):
-            raise ValueError("an item needs portal and url to be stored")
+        prepared = []
+        for item, aliases in entries:
+            row = item_to_row(item)
+            if not row.get("portal") or not row.get("url"):
+                raise ValueError("an item needs portal and url to be stored")
+            prepared.append((row, list(aliases)))
+        results: list[tuple[str, int]] = []
         with self._write() as conn:
+            # One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING for the batch: the
+            # rows it returns are new; the others exist and take the per-row path.
+            keyed = [(row, aliases, dedupe_key(row)) for row, aliases in prepared]
+            bulk = len({(row["portal"], key) for row, _, key in keyed}) == len(keyed)
+            inserted = {}
+            if bulk:
+                inserted = {
+                    (r.portal, r.dedupe_key): r.id
+                    for r in conn.execute(
+                        self._stmt("insert_meeting"),
+                        [{**row, "dedupe_key": key, "first_seen": now, "last_seen": now, "last_changed": now}
+                         for row, _, key in keyed],
+                    )
+                }
+            marks = []
+            for row, aliases, key in keyed:
+                if (row["portal"], key) in inserted:
+                    outcome, mid = NEW, inserted[row["portal"], key]
+                else:
+                    outcome, mid = self._upsert_row(conn, row, now, try_insert=not bulk)
+                results.append((outcome, mid))
+                for url, how in ((row["url"], "stored"), *((a, "redirect") for a in aliases)):
+                    marks.append({"url": url, "portal": row["portal"], "meeting_id": mid,
+                                  "outcome": how, "first_seen": now, "last_seen": now})
+            conn.execute(self._stmt("mark_url"), marks)
+        return results
+
+    def _upsert_row(self, conn, row: dict[str, Any], now: datetime, try_insert: bool = True) -> tuple[str, int]:
+        portal, key = row["portal"], dedupe_key(row)
+        if try_insert:
             # Statements built once, values as parameters: building an INSERT of ~30 columns
             # per item cost ~1.2 ms of CPU, more than parsing the page (bench/run.py).
             inserted = conn.execute(
@@ -396,49 +437,41 @@ class Store:
                 {**row, "dedupe_key": key, "first_seen": now, "last_seen": now, "last_changed": now},
             ).first()
             if inserted is not None:
-                outcome, mid = NEW, inserted.id
-            else:
-                old = (
-                    conn.execute(
-                        sa.select(meetings)
-                        .where(meetings.c.portal == portal, meetings.c.dedupe_key == key)
-                        .with_for_update()
-                    )
-                    .mappings()
-                    .one()
+                return NEW, inserted.id
+        old = (
+            conn.execute(
+                sa.select(meetings)
+                .where(meetings.c.portal == portal, meetings.c.dedupe_key == key)
+                .with_for_update()
+            )
+            .mappings()
+            .one()
+        )
+        mid = old["id"]
+        if (old["fingerprint"] or None) != (row.get("fingerprint") or None):
+            conn.execute(
+                revisions.insert().values(
+                    meeting_id=mid,
+                    fingerprint=old["fingerprint"],
+                    url=old["url"],
+                    item=row_to_item(old),
+                    valid_from=old["last_changed"],
+                    replaced_at=now,
                 )
-                mid = old["id"]
-                if (old["fingerprint"] or None) != (row.get("fingerprint") or None):
-                    outcome = UPDATED
-                    conn.execute(
-                        revisions.insert().values(
-                            meeting_id=mid,
-                            fingerprint=old["fingerprint"],
-                            url=old["url"],
-                            item=row_to_item(old),
-                            valid_from=old["last_changed"],
-                            replaced_at=now,
-                        )
-                    )
-                    conn.execute(
-                        meetings.update()
-                        .where(meetings.c.id == mid)
-                        .values(**row, last_seen=now, last_changed=now)
-                    )
-                elif old["url"] != row["url"]:
-                    outcome = MOVED
-                    conn.execute(
-                        meetings.update()
-                        .where(meetings.c.id == mid)
-                        .values(url=row["url"], last_seen=now, last_changed=now)
-                    )
-                else:
-                    outcome = UNCHANGED
-                    conn.execute(
-                        meetings.update().where(meetings.c.id == mid).values(last_seen=now)
-                    )
-            self._mark_url(conn, row["url"], portal, "stored", now, meeting_id=mid)
-        return outcome, mid
+            )
+            conn.execute(
+                meetings.update().where(meetings.c.id == mid).values(**row, last_seen=now, last_changed=now)
+            )
+            return UPDATED, mid
+        if old["url"] != row["url"]:
+            conn.execute(
+                meetings.update()
+                .where(meetings.c.id == mid)
+                .values(url=row["url"], last_seen=now, last_changed=now)
+            )
+            return MOVED, mid
+        conn.execute(meetings.update().where(meetings.c.id == mid).values(last_seen=now))
+        return UNCHANGED, mid
 
     def _stmt(self, name: str):
         """The write statements of every item, built once (parameters bound at execution)."""
@@ -448,7 +481,7 @@ class Store:
                 cache[name] = (
                     self._insert(meetings)
                     .on_conflict_do_nothing(index_elements=["portal", "dedupe_key"])
-                    .returning(meetings.c.id)
+                    .returning(meetings.c.id, meetings.c.portal, meetings.c.dedupe_key)
                 )
             elif name == "mark_url":
                 ins = self._insert(urls)

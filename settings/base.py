@@ -71,6 +71,11 @@ MEETINGS_DB = os.environ.get("MEETINGS_DB", "sqlite:///data/meetings.db")
 # INCREMENTAL_ENABLED = False re-crawls everything.
 INCREMENTAL_ENABLED = True
 INCREMENTAL_REFRESH_DAYS = 30
+# The store commits items in batches of this many, or this many seconds, whichever comes
+# first (and at close): a commit per item cost more CPU than parsing the page.  An article
+# counts as seen only once committed, so a crash costs a re-fetch, never a lost meeting.
+STORE_BATCH_SIZE = 100
+STORE_BATCH_SECONDS = 1.0
 
 # --- feeds -------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"

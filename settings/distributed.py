@@ -39,3 +39,8 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 2
 # A worker may get no listing page of a crawl at all (another worker took them): judge the
 # listing per crawl by the workers that parsed it (`listing_empty`), not each worker alone.
 HEALTH_REQUIRE_LISTING = False
+
+# A worker acknowledges a request to the shared queue once the engine is done with it; its
+# item must be committed by then, or a killed worker would lose it with its open batch.
+STORE_BATCH_SIZE = 1
+STORE_BATCH_SECONDS = 0

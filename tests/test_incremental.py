@@ -326,7 +326,8 @@ def test_new_articles_edits_moves_and_full_recrawl(site, sqlite_db):
 def test_killed_mid_crawl_leaves_consistent_store_and_next_run_completes(site, sqlite_db):
     site.delay = 0.3
     proc = crawl(site, sqlite_db, wait=False,
-                 settings={"CONCURRENT_REQUESTS": 2, "CONCURRENT_REQUESTS_PER_DOMAIN": 2})
+                 settings={"CONCURRENT_REQUESTS": 2, "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+                           "STORE_BATCH_SECONDS": 0.2})
     path = sqlite_db.removeprefix("sqlite:///")
     deadline = time.time() + 60
     n_at_kill = 0

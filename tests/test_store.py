@@ -211,6 +211,7 @@ def test_pipelines_with_scrapy_crawler(sqlite_db, caplog):
                 store.process_item(dedupe.process_item(MeetingItem(it)))
             except DropItem:
                 pass
+        store.close_spider()  # Scrapy closes pipelines before it sends spider_closed
         store.spider_closed(crawler.spider, "finished")
         stats = crawler.stats.get_stats()
         store.store.close()

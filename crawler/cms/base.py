@@ -175,7 +175,8 @@ class MeetingSpider(scrapy.Spider):
         meta = _MetaTags(response)
         title = text.collapse(_first_text(response, sel.title)) or meta.get("ArticleTitle")
         # Labels are matched in Simplified script: mirrors serve `來源` or `發(fā)布時間`.
-        header_texts = [text.to_simplified(t) for css in sel.header for t in _texts(response, css)]
+        header_texts = [t for css in sel.header for t in _texts(response, css)]
+        header_texts = text.to_simplified("\x00".join(header_texts)).split("\x00") if header_texts else []
         labelled = text.labelled_fields(header_texts)
         published = text.collapse(_first_text(response, sel.published)) if sel.published else None
         published = published or labelled.pop("published_at", None) or meta.get("PubDate")

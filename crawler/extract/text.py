@@ -106,6 +106,9 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+_SAMPLE_CHARS = 600
+
+
 def is_traditional(text: str) -> bool:
     """True when the text carries pinyin annotations or reads as Traditional Chinese.
 
@@ -114,6 +117,8 @@ def is_traditional(text: str) -> bool:
     """
     if not text:
         return False
+    # A page is written in one script: its opening tells, at a fraction of the cost.
+    text = text[:_SAMPLE_CHARS]
     if PINYIN_RE.search(text):
         return True
     converted = _t2s().convert(text)
