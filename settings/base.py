@@ -33,6 +33,9 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
+# Scrapy's downloader, keeping CONCURRENT_REQUESTS_PER_DOMAIN when DOWNLOAD_DELAY is 0
+# (crawler/downloader.py: Scrapy 2.19 starts every queued request of a slot at once).
+DOWNLOADER = "crawler.downloader.Downloader"
 
 # Scrapy starts CONCURRENT_ITEMS tasks per response however few items it yields; an article
 # yields one item and the pipelines are synchronous, so 1 costs nothing and saves ~40% CPU
