@@ -7,6 +7,7 @@ items carry the name only, so the office is cut at the last office word.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Office words after which a personal name follows.  Longer words first so that
 # `常务副市长` is cut whole, and one-character unit words (部, 局 …) last.
@@ -40,6 +41,7 @@ def _is_name(text: str) -> bool:
     return len(text) == 4 and text.startswith(_COMPOUND_SURNAMES)
 
 
+@lru_cache(maxsize=8192)
 def name_of(mention: str) -> str | None:
     """`市委政法委常务副书记胡兵` → `胡兵`; `宋毅` → `宋毅`; `各县区负责人` → None."""
     mention = re.sub(r"[\s\u3000]|同志$", "", mention)
@@ -59,7 +61,8 @@ def name_of(mention: str) -> str | None:
 
 
 _CLAUSE_SPLIT_RE = re.compile(r"[，,。；;！!？?\n]")
-_CLAUSE_RE = re.compile(r"[^，,。；;！!？?\n]+")
+_DELIMITERS = "，,。；;！!？?\n"
+_VERB_RE = re.compile("参加|出席|列席")
 _ATTEND_TAIL_RE = re.compile(r"^(.+?)(?:等)?(?:同志)?(?:参加|出席|列席)(?:了)?(?:会议|活动)?(?:并(?:讲话|作讲话|发言|致辞))?$")
 _ATTEND_HEAD_RE = re.compile(r"(?:参加|出席|列席)会议的(?:有|是|人员有|还有)[:：]([^。；;\n]+)")
 
@@ -82,13 +85,19 @@ def attendees(body: str | None) -> list[str]:
     # Lists are taken in order of appearance, whichever form they have.
     listings = [(m.start(), m.group(1)) for m in _ATTEND_HEAD_RE.finditer(body)]
     masked = _ATTEND_HEAD_RE.sub(lambda m: " " * len(m.group(0)), body)
-    for clause in _CLAUSE_RE.finditer(masked):
-        words = clause.group(0)
-        if "参加" not in words and "出席" not in words and "列席" not in words:
-            continue  # most clauses; the anchored pattern below backtracks on long ones
-        m = _ATTEND_TAIL_RE.match(words.strip())
+    # Only clauses holding a verb are read: found from the verbs, not by walking every
+    # clause (the anchored pattern backtracks on long clauses).
+    seen_starts = set()
+    for verb in _VERB_RE.finditer(masked):
+        start = max(masked.rfind(d, 0, verb.start()) for d in _DELIMITERS) + 1
+        if start in seen_starts:
+            continue
+        seen_starts.add(start)
+        ends = [e for e in (masked.find(d, verb.end()) for d in _DELIMITERS) if e >= 0]
+        clause = masked[start:min(ends) if ends else len(masked)]
+        m = _ATTEND_TAIL_RE.match(clause.strip())
         if m:
-            listings.append((clause.start(), m.group(1)))
+            listings.append((start, m.group(1)))
     for _, listing in sorted(listings):
         add(listing)
     return names
