@@ -3,8 +3,9 @@
 Requests carry ``meta["role"]``: ``"listing"`` (a listing page, a dataproxy POST group, an
 API page) or ``"article"``.
 
-* An article request whose URL the store has finished with (a stored meeting, or a page
-  that produced none) and seen within ``INCREMENTAL_REFRESH_DAYS`` is dropped
+* An article request whose URL the store has finished with (a stored meeting, the address
+  that redirected to one, an in-run duplicate of one) and seen within
+  ``INCREMENTAL_REFRESH_DAYS`` is dropped
   (``incremental/skipped_articles``).
 * The output of a listing response is buffered; if it holds article requests and every one
   of them was dropped that way, the listing is known territory: its ``role == "listing"``

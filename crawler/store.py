@@ -142,7 +142,7 @@ urls = sa.Table(
     sa.Column(
         "meeting_id", sa.Integer, sa.ForeignKey("meetings.id", ondelete="SET NULL"), nullable=True
     ),
-    sa.Column("outcome", sa.String(32), nullable=False),  # stored | no_item | duplicate
+    sa.Column("outcome", sa.String(32), nullable=False),  # stored | redirect | duplicate (| no_item)
     sa.Column("first_seen", UTCDateTime, nullable=False),
     sa.Column("last_seen", UTCDateTime, nullable=False),
 )

@@ -1,6 +1,6 @@
-"""Text helpers: whitespace, paragraphs, labelled header fields, breadcrumbs, script conversion.
+"""Text helpers: whitespace, labelled header fields, breadcrumbs, script conversion.
 
-Pure functions over strings (and parsel selectors where a page region is given); no Scrapy.
+Pure functions over strings; no Scrapy.
 """
 
 from __future__ import annotations
