@@ -1,5 +1,6 @@
 """python -m crawler.replica --port 8601 [--host 127.0.0.1] [--articles N] [--seed S] [--latency MS]
                              [--fault PORTAL=MODE[:param] ...]   (modes: crawler/replica/faults.py)
+                             [--prerender PORTAL ...]
 python -m crawler.replica --list PORTAL [--articles N] [--seed S]"""
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ def main(argv=None) -> int:
     ap.add_argument("--latency", type=float, default=0, help="delay every response by MS milliseconds")
     ap.add_argument("--fault", action="append", default=[], metavar="PORTAL=MODE[:param]",
                     help="switch a fault mode on for a portal (repeatable); modes in crawler/replica/faults.py")
+    ap.add_argument("--prerender", action="append", default=[], metavar="PORTAL",
+                    help="render every article page of PORTAL at start and serve it from memory, as a "
+                         "static server would (benchmarks); repeatable")
     ap.add_argument("--list", metavar="PORTAL", help="print the real-portal URL of every meeting article and exit")
     args = ap.parse_args(argv)
 
@@ -42,6 +46,10 @@ def main(argv=None) -> int:
         faults = apply_faults(site, args.fault)
     except ValueError as e:
         ap.error(str(e))
+    for name in args.prerender:
+        if name not in PORTAL_NAMES:
+            ap.error(f"unknown portal {name!r}; one of {', '.join(PORTAL_NAMES)}")
+        site.portal(name).prerender()
     if faults:
         print("faults: " + ", ".join(map(repr, faults.values())), file=sys.stderr, flush=True)
     port = listen(site, args.port, args.host, args.latency)

@@ -13,14 +13,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @contextlib.contextmanager
 def running_replica(articles: int = 60, seed: int = 1, latency_ms: float = 0, host: str = "127.0.0.1",
-                    timeout: float = 60, faults: dict[str, str] | None = None):
+                    timeout: float = 60, faults: dict[str, str] | None = None, prerender: tuple[str, ...] = ()):
     """Start ``python -m crawler.replica --port 0`` and yield its origin (``http://127.0.0.1:PORT``).
-    ``faults``: ``{"laishan": "layout_changed", "yingkou": "http503:2"}`` (crawler/replica/faults.py).
+    ``faults``: ``{"laishan": "layout_changed", "yingkou": "http503:2"}`` (crawler/replica/faults.py);
+    ``prerender``: portals whose article pages are rendered at start and served from memory.
     The subprocess is terminated (then killed) on exit."""
     cmd = [sys.executable, "-m", "crawler.replica", "--port", "0", "--host", host, "--articles", str(articles),
            "--seed", str(seed), "--latency", str(latency_ms)]
     for portal, mode in (faults or {}).items():
         cmd += ["--fault", f"{portal}={mode}"]
+    for portal in prerender:
+        cmd += ["--prerender", portal]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     try:
