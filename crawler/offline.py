@@ -29,7 +29,8 @@ class OfflineParser:
     def __init__(self, spider_name: str, settings: dict | None = None):
         project = get_project_settings()
         spider_cls = SpiderLoader.from_settings(project).load(spider_name)
-        project.setdict(settings or {}, priority="cmdline")
+        # The callback and pipelines run here, in this process, as they are called.
+        project.setdict({"PARSE_PROCESSES": 0, **(settings or {})}, priority="cmdline")
         # No engine and no reactor: only what the callback and pipelines use (stats,
         # settings, the spider) is built.
         self.crawler = Crawler(spider_cls, project)

@@ -14,6 +14,10 @@ _HEAD_PARAGRAPHS = 3
 class MeetingFieldsPipeline:
     """meeting_date, doc_type, meeting_kind, meeting_number, term, chair, documents, attendees."""
 
+    # A pure function of the item (no I/O, no state across items, never drops): with
+    # PARSE_PROCESSES it runs in the parser worker, right after the parse (crawler/parsepool.py).
+    runs_in_parser = True
+
     def process_item(self, item):
         adapter = ItemAdapter(item)
         title = adapter.get("title") or ""

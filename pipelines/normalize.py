@@ -16,6 +16,10 @@ class NormalizePipeline:
     characters or carried pinyin annotations (a mirror's), ``zh-Hans`` otherwise.
     """
 
+    # A pure function of the item (no I/O, no state across items, never drops): with
+    # PARSE_PROCESSES it runs in the parser worker, right after the parse (crawler/parsepool.py).
+    runs_in_parser = True
+
     def __init__(self, stats):
         self.stats = stats
 

@@ -42,6 +42,13 @@ DOWNLOADER = "crawler.downloader.Downloader"
 # per page (../MEASUREMENTS: bare spider 170 → 290 pages/s).
 CONCURRENT_ITEMS = 1
 
+# Worker processes that parse article pages and run the pure-transform pipelines
+# (crawler/parsepool.py): a crawl is bound to one core, and parsing is a third of its work
+# per page.  One where the machine has a second core; 0 parses in the crawl process.
+# A worker that dies is replaced this many times, then pages are parsed in the crawl process.
+PARSE_PROCESSES = 1 if (os.cpu_count() or 1) > 1 else 0
+PARSE_PROCESS_RESTARTS = 3
+
 DOWNLOADER_MIDDLEWARES = {
     # Before HttpProxyMiddleware (750), which sends the request to the mirror.
     "crawler.middlewares.PortalMirrorMiddleware": 740,

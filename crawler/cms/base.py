@@ -70,6 +70,10 @@ class MeetingSpider(scrapy.Spider):
     render_wait_for: str | None = None
     render_articles = False
     render: str | None = None
+    # Worker processes that parse article pages (PARSE_PROCESSES; None: parse here), and the
+    # item pipelines they run after the parse.
+    parser_pool = None
+    parser_pipelines: tuple[str, ...] = ()
 
     def __init__(self, *args, full: str | None = None, render: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -87,6 +91,14 @@ class MeetingSpider(scrapy.Spider):
             spider.render = splash.render_mode(kwargs.get("render"), crawler.settings)
             if spider.render:
                 splash.enable(crawler.settings)
+        # PARSE_PROCESSES: article pages parsed in worker processes, with the item pipelines
+        # that are pure transforms; not for a spider that parses its articles its own way.
+        if type(spider).article_fields is MeetingSpider.article_fields:
+            from crawler import parsepool
+
+            spider.parser_pool = parsepool.for_crawler(crawler)
+            if spider.parser_pool is not None:
+                spider.parser_pipelines = parsepool.move_parser_pipelines(crawler.settings)
         return spider
 
     # --- requests ------------------------------------------------------------------------
@@ -147,22 +159,45 @@ class MeetingSpider(scrapy.Spider):
         return urlunsplit(parts._replace(netloc=real)) if real else url
 
     def parse_meeting(self, response):
-        """Parse one article page into a raw :class:`MeetingItem` (the pipelines finish it)."""
-        stats = self.crawler.stats
+        """Parse one article page into a :class:`MeetingItem` for the item pipelines.
+
+        With ``PARSE_PROCESSES`` > 0 the page is parsed in a parser worker
+        (``crawler/parsepool.py``), which also runs the leading item pipelines that are pure
+        transforms (``runs_in_parser``), and this returns a coroutine that Scrapy awaits.
+        Items, drops and stats are the same either way.
+        """
         if not isinstance(response, scrapy.http.HtmlResponse):
             return self._drop(response, "not_html")
+        if self.parser_pool is not None:
+            return self._parse_meeting_in_pool(response)
         fields = self.article_fields(response)
-        if not fields.get("title"):
-            return self._drop(response, "no_title")
-        if not fields.get("body"):
-            return self._drop(response, "empty_body")
-        stats.inc_value("article/parsed")
-        return MeetingItem(
-            portal=self.name,
-            url=self.portal_url(response.url),
-            crawled_at=datetime.now(BEIJING).isoformat(timespec="seconds"),
-            **fields,
-        )
+        reason = missing_reason(fields)
+        if reason:
+            return self._drop(response, reason)
+        return self._parsed(raw_item(self.name, self.portal_url(response.url), fields))
+
+    async def _parse_meeting_in_pool(self, response):
+        from scrapy.utils.defer import maybe_deferred_to_future
+
+        from crawler import parsepool
+
+        args = (self.article, self.parser_pipelines, self.name, response.url, response.body,
+                response.encoding, self.portal_url(response.url))
+        self.crawler.stats.inc_value("parse_pool/pages")
+        try:
+            reason, fields, stats_calls = await maybe_deferred_to_future(self.parser_pool.call(parse_page, *args))
+        except parsepool.WorkerLost:
+            # The worker died with this page in hand (killed, out of memory): parse it here.
+            self.crawler.stats.inc_value("parse_pool/parsed_in_crawler")
+            reason, fields, stats_calls = parse_page(*args)
+        parsepool.replay(stats_calls, self.crawler.stats)
+        if reason:
+            return self._drop(response, reason)
+        return self._parsed(MeetingItem(fields))
+
+    def _parsed(self, item: MeetingItem) -> MeetingItem:
+        self.crawler.stats.inc_value("article/parsed")
+        return item
 
     def _drop(self, response, reason: str):
         self.crawler.stats.inc_value(f"article/dropped/{reason}")
@@ -171,32 +206,66 @@ class MeetingSpider(scrapy.Spider):
 
     def article_fields(self, response) -> dict:
         """The fields an article page prints, as printed, from the ``article`` selectors."""
-        sel = self.article
-        meta = _MetaTags(response)
-        title = text.collapse(_first_text(response, sel.title)) or meta.get("ArticleTitle")
-        # Labels are matched in Simplified script: mirrors serve `來源` or `發(fā)布時間`.
-        header_texts = [t for css in sel.header for t in _texts(response, css)]
-        header_texts = text.to_simplified("\x00".join(header_texts)).split("\x00") if header_texts else []
-        labelled = text.labelled_fields(header_texts)
-        published = text.collapse(_first_text(response, sel.published)) if sel.published else None
-        published = published or labelled.pop("published_at", None) or meta.get("PubDate")
-        labelled.pop("published_at", None)
-        crumbs = text.breadcrumb(_first_text(response, sel.breadcrumb)) if sel.breadcrumb else []
-        paragraphs = [p for p in map(text.collapse, _texts(response, sel.body)) if p]
-        anchors = [a for css in sel.attachments for a in _nodes(response, css)]
-        return {
-            "title": title,
-            "published_at": published,
-            "source": labelled.get("source") or meta.get("ContentSource"),
-            "author": labelled.get("author"),
-            "publisher": labelled.get("publisher"),
-            "index_number": labelled.get("index_number"),
-            "written_date": labelled.get("written_date"),
-            "category": labelled.get("category") or text.category_from(crumbs),
-            "breadcrumb": crumbs,
-            "body": "\n".join(paragraphs),
-            "attachments": links.attachments(anchors, self.portal_url(response.url)),
-        }
+        return article_fields(self.article, response, self.portal_url(response.url))
+
+
+def missing_reason(fields: dict) -> str | None:
+    """Why a page's fields make no meeting record (it is dropped), or None."""
+    if not fields.get("title"):
+        return "no_title"
+    if not fields.get("body"):
+        return "empty_body"
+    return None
+
+
+def raw_item(portal: str, page_url: str, fields: dict) -> MeetingItem:
+    return MeetingItem(portal=portal, url=page_url,
+                       crawled_at=datetime.now(BEIJING).isoformat(timespec="seconds"), **fields)
+
+
+def parse_page(selectors: ArticleSelectors, pipelines: tuple[str, ...], portal: str, url: str, body: bytes,
+               encoding: str, page_url: str):
+    """What a parser worker does with an article page: ``(drop reason, None, [])``, or
+    ``(None, item fields, stats calls)`` after the item pipelines ``pipelines``."""
+    response = scrapy.http.HtmlResponse(url=url, body=body, encoding=encoding)
+    fields = article_fields(selectors, response, page_url)
+    reason = missing_reason(fields)
+    if reason:
+        return reason, None, []
+    from crawler.parsepool import run_pipelines
+
+    item, stats_calls = run_pipelines(pipelines, raw_item(portal, page_url, fields))
+    return None, dict(item), stats_calls
+
+
+def article_fields(sel: ArticleSelectors, response, page_url: str) -> dict:
+    """The fields an article page prints, as printed; ``page_url`` is its portal URL, against
+    which attachment links are resolved."""
+    meta = _MetaTags(response)
+    title = text.collapse(_first_text(response, sel.title)) or meta.get("ArticleTitle")
+    # Labels are matched in Simplified script: mirrors serve `來源` or `發(fā)布時間`.
+    header_texts = [t for css in sel.header for t in _texts(response, css)]
+    header_texts = text.to_simplified("\x00".join(header_texts)).split("\x00") if header_texts else []
+    labelled = text.labelled_fields(header_texts)
+    published = text.collapse(_first_text(response, sel.published)) if sel.published else None
+    published = published or labelled.pop("published_at", None) or meta.get("PubDate")
+    labelled.pop("published_at", None)
+    crumbs = text.breadcrumb(_first_text(response, sel.breadcrumb)) if sel.breadcrumb else []
+    paragraphs = [p for p in map(text.collapse, _texts(response, sel.body)) if p]
+    anchors = [a for css in sel.attachments for a in _nodes(response, css)]
+    return {
+        "title": title,
+        "published_at": published,
+        "source": labelled.get("source") or meta.get("ContentSource"),
+        "author": labelled.get("author"),
+        "publisher": labelled.get("publisher"),
+        "index_number": labelled.get("index_number"),
+        "written_date": labelled.get("written_date"),
+        "category": labelled.get("category") or text.category_from(crumbs),
+        "breadcrumb": crumbs,
+        "body": "\n".join(paragraphs),
+        "attachments": links.attachments(anchors, page_url),
+    }
 
 
 # Nodes are found with XPaths compiled once and read as lxml elements: building a parsel
