@@ -68,28 +68,43 @@ def pages_per_s(run: dict) -> float:
     return s.get("downloader/response_count", 0) / float(s["elapsed_time_seconds"])
 
 
-def throughput(articles: int, portals: list[str], tmp: str, breakdown: bool = False) -> dict:
+def throughput(articles: int, portals: list[str], tmp: str, breakdown: bool = False, processes: int = 1,
+               rounds: int = 3) -> dict:
+    """Per portal: ``rounds`` rounds of bare then full crawl (each full crawl into a new store), the
+    incremental re-run on the last store, and with ``breakdown`` one crawl of each variant."""
     out = {}
     print(f"building the replica: {articles} meeting articles per portal ...", flush=True)
-    with running_replica(articles=articles, timeout=300) as origin:
+    # Pre-rendered: the portals are other machines, serving stored pages; generating them here
+    # would take the core the parser workers use (0.38 ms a page measured), in both crawls.
+    with running_replica(articles=articles, timeout=300, prerender=tuple(portals)) as origin:
         for portal in portals:
             mirror = ["-s", f"PORTAL_MIRROR={origin}"]
-            bare = run_crawl([SCRAPY, "runspider", "bench/bare_spider.py", "-s", "MEETINGS_DB=", *mirror],
-                             f"{tmp}/{portal}-bare.json", env={"BENCH_PORTAL": portal})
-            db = f"sqlite:///{tmp}/{portal}.db"
-            full = run_crawl([SCRAPY, "crawl", portal, "-s", f"MEETINGS_DB={db}", *mirror], f"{tmp}/{portal}-full.json")
-            again = run_crawl([SCRAPY, "crawl", portal, "-s", f"MEETINGS_DB={db}", *mirror],
-                              f"{tmp}/{portal}-again.json")
-            out[portal] = {"bare": bare, "full": full, "again": again}
+            workers = ["-s", f"PARSE_PROCESSES={processes}"]
+            out[portal] = r = {"rounds": []}
+            for n in range(1, rounds + 1):
+                bare = run_crawl([SCRAPY, "runspider", "bench/bare_spider.py", "-s", "MEETINGS_DB=", *mirror],
+                                 f"{tmp}/{portal}-bare{n}.json", env={"BENCH_PORTAL": portal})
+                db = f"sqlite:///{tmp}/{portal}-{n}.db"
+                full = run_crawl([SCRAPY, "crawl", portal, "-s", f"MEETINGS_DB={db}", *workers, *mirror],
+                                 f"{tmp}/{portal}-full{n}.json")
+                r["rounds"].append((bare, full))
+                print(f"  {portal} round {n}: bare {pages_per_s(bare):.0f} pages/s, full {pages_per_s(full):.0f} "
+                      f"pages/s (ratio {pages_per_s(full) / pages_per_s(bare):.2f}), stored "
+                      f"{full['stats'].get('store/new', 0)}", flush=True)
+            r["again"] = run_crawl([SCRAPY, "crawl", portal, "-s", f"MEETINGS_DB={db}", *workers, *mirror],
+                                   f"{tmp}/{portal}-again.json")
             if breakdown:
-                # where the difference goes: without the store (and incremental), without pipelines
-                out[portal]["no store"] = run_crawl(
-                    [SCRAPY, "crawl", portal, "-s", "MEETINGS_DB=", *mirror], f"{tmp}/{portal}-nostore.json")
-                out[portal]["no pipelines"] = run_crawl(
-                    [SCRAPY, "crawl", portal, "-s", "MEETINGS_DB=", "-s", "ITEM_PIPELINES={}", *mirror],
+                # where the difference goes: parsing in the crawl process, without the store (and
+                # incremental), without pipelines
+                if processes:
+                    r["in-process"] = run_crawl(
+                        [SCRAPY, "crawl", portal, "-s", f"MEETINGS_DB=sqlite:///{tmp}/{portal}-inproc.db",
+                         "-s", "PARSE_PROCESSES=0", *mirror], f"{tmp}/{portal}-inproc.json")
+                r["no store"] = run_crawl(
+                    [SCRAPY, "crawl", portal, "-s", "MEETINGS_DB=", *workers, *mirror], f"{tmp}/{portal}-nostore.json")
+                r["no pipelines"] = run_crawl(
+                    [SCRAPY, "crawl", portal, "-s", "MEETINGS_DB=", "-s", "ITEM_PIPELINES={}", *workers, *mirror],
                     f"{tmp}/{portal}-nopipes.json")
-            print(f"  {portal}: bare {pages_per_s(bare):.0f} pages/s, full {pages_per_s(full):.0f} pages/s, "
-                  f"stored {full['stats'].get('store/new', 0)}", flush=True)
     return out
 
 
@@ -240,6 +255,10 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=50, help="parse repetitions per page")
     ap.add_argument("--skip-crawl", action="store_true")
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="rounds of bare then full crawl; the ratio reported is their median (this VM is noisy)")
+    ap.add_argument("--parse-processes", type=int, default=1,
+                    help="PARSE_PROCESSES of the full crawler (0: parse in the crawl process)")
     ap.add_argument("--breakdown", action="store_true",
                     help="also crawl without the store and without pipelines (where the difference goes)")
     args = ap.parse_args(argv)
@@ -254,7 +273,7 @@ def main(argv=None) -> int:
     tp = None
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         if not args.skip_crawl:
-            tp = throughput(args.articles, portals, tmp, args.breakdown)
+            tp = throughput(args.articles, portals, tmp, args.breakdown, args.parse_processes, args.rounds)
 
     print()
     print("## parse cost per article page (spider callback + processing pipelines), mean ms")
@@ -282,29 +301,40 @@ def main(argv=None) -> int:
     if tp:
         print()
         print(f"## crawl of the replica ({args.articles} meeting articles per portal)")
-        print(f"{'portal':<10} {'crawler':<12} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'items':>6} "
-              f"{'peak RSS MB':>11} {'CPU ms/page':>11}")
-        bare_pages = full_pages = bare_t = full_t = 0.0
+        print(f"{'portal':<10} {'crawler':<15} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'items':>6} "
+              f"{'peak RSS MB':>11} {'CPU ms/page':>11} {'crawl proc':>10} {'workers':>7}")
+        ratios = []
         for p, r in tp.items():
-            for label in ("bare", "full", "again", "no store", "no pipelines"):
-                if label not in r:
-                    continue
-                run = r[label]
+            rows = [(f"bare {n}" if len(r["rounds"]) > 1 else "bare", bare) for n, (bare, _) in enumerate(r["rounds"], 1)]
+            rows += [(f"full {n}" if len(r["rounds"]) > 1 else "full", full) for n, (_, full) in enumerate(r["rounds"], 1)]
+            rows += [(label, r[label]) for label in ("again", "in-process", "no store", "no pipelines") if label in r]
+            for label, run in rows:
                 s = run["stats"]
-                name = {"bare": "bare Scrapy", "full": "full", "again": "incremental"}.get(label, label)
+                name = {"again": "incremental", "in-process": "full, 0 workers"}.get(label, label)
+                name = name.replace("bare", "bare Scrapy") if name.startswith("bare") else name
                 secs = float(s["elapsed_time_seconds"])
-                print(f"{p:<10} {name:<12} {s.get('downloader/response_count', 0):>6} {secs:>8.1f} "
+                pages = max(1, s.get("downloader/response_count", 0))
+                # Totals count the parser workers: the peak RSS of each, and their CPU time
+                # (os.wait4's figures for the crawl include its reaped workers: max RSS, summed CPU).
+                workers = int(s.get("parse_pool/processes", 0))
+                own_rss = float(s.get("bench/crawl_max_rss_mb", run["rss_mb"]))
+                rss = own_rss + workers * float(s.get("parse_pool/worker_max_rss_mb", 0))
+                own_cpu = float(s.get("bench/crawl_cpu_seconds", run["cpu"]))
+                print(f"{p:<10} {name:<15} {s.get('downloader/response_count', 0):>6} {secs:>8.1f} "
                       f"{pages_per_s(run):>8.1f} {s.get('store/new', 0) + s.get('store/unchanged', 0):>6} "
-                      f"{run['rss_mb']:>11.0f} {1000 * run['cpu'] / max(1, s.get('downloader/response_count', 0)):>11.2f}")
+                      f"{rss:>11.0f} {1000 * run['cpu'] / pages:>11.2f} "
+                      f"{1000 * own_cpu / pages:>10.2f} {workers:>7}")
             print(f"{p:<10} incremental re-run: {r['again']['stats'].get('downloader/request_count', 0)} requests, "
                   f"{float(r['again']['stats']['elapsed_time_seconds']):.1f} s crawl, {r['again']['wall']:.1f} s "
                   f"with process start-up")
-            bare_pages += r["bare"]["stats"].get("downloader/response_count", 0)
-            bare_t += float(r["bare"]["stats"]["elapsed_time_seconds"])
-            full_pages += r["full"]["stats"].get("downloader/response_count", 0)
-            full_t += float(r["full"]["stats"]["elapsed_time_seconds"])
-        ratio = (full_pages / full_t) / (bare_pages / bare_t)
+            for bare, full in r["rounds"]:
+                ratios.append(pages_per_s(full) / pages_per_s(bare))
+        ratio = statistics.median(ratios)
+        print("(peak RSS and CPU ms/page: the crawl process plus its parser workers; crawl proc: the crawl"
+              " process alone, the one core Scrapy runs on)")
     if ratio is not None:
+        print(f"ratios full/bare by round (bare and full crawled one after the other): "
+              f"{', '.join(f'{x:.2f}' for x in ratios)}; median below")
         print(f"throughput ratio full/bare: {ratio:.2f}")
     return 0
 

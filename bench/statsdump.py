@@ -1,4 +1,5 @@
-"""Scrapy extension for the benchmark: write the final stats as JSON to ``BENCH_STATS_FILE``.
+"""Scrapy extension for the benchmark: write the final stats as JSON to ``BENCH_STATS_FILE``,
+with the crawl process's own CPU seconds and peak RSS (``bench/crawl_*``).
 
     scrapy crawl laishan -s EXTENSIONS='{"bench.statsdump.StatsDump": 0}' -s BENCH_STATS_FILE=/tmp/s.json
 """
@@ -21,11 +22,22 @@ class StatsDump:
         if not path:
             raise NotConfigured
         ext = cls(crawler, path)
+        # engine_stopped: after every spider_closed handler, the parser workers' figures too.
         crawler.signals.connect(ext.closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.write, signal=signals.engine_stopped)
         return ext
 
     def closed(self, spider, reason):
+        self.reason = reason
+
+    def write(self):
+        import resource
+
         stats = {k: (v if isinstance(v, (int, float, str)) else str(v)) for k, v in self.crawler.stats.get_stats().items()}
-        stats["finish_reason"] = reason
+        stats["finish_reason"] = self.reason
+        # The crawl process alone (the parser workers report their own figures in the stats).
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        stats["bench/crawl_cpu_seconds"] = usage.ru_utime + usage.ru_stime
+        stats["bench/crawl_max_rss_mb"] = usage.ru_maxrss / 1024
         with open(self.path, "w", encoding="utf-8") as f:
             json.dump(stats, f, ensure_ascii=False, indent=1, sort_keys=True)
