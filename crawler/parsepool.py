@@ -24,7 +24,11 @@ gracefully, and it exits when its stdin closes, so a crawler killed with SIGKILL
 none behind.  A worker that dies fails its pages with :class:`WorkerLost` (the spider
 parses them in the crawl process, ``parse_pool/parsed_in_crawler``); the next page starts
 a new one, up to ``PARSE_PROCESS_RESTARTS`` times, after which the pool parses nothing
-more and every page is parsed in the crawl process (``parse_pool/disabled``).
+more and every page is parsed in the crawl process (``parse_pool/disabled``).  A worker that
+answers nothing for ``PARSE_TIMEOUT`` seconds is stuck on the page in hand (a pathological
+page, catastrophic regex backtracking): that page fails with :class:`ParseTimeout` (a spider
+error, ``parse_pool/timeouts``) and the worker is killed, so one page cannot hang a crawl, as
+it would in the crawl process.
 
 Stats: ``parse_pool/processes`` (at once), ``parse_pool/started``, ``parse_pool/pages``,
 ``parse_pool/workers_lost``, ``parse_pool/parsed_in_crawler``,
@@ -39,12 +43,13 @@ import os
 import pickle
 import struct
 import sys
+import time
 import traceback
 from pathlib import Path
 
 from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import defer, protocol
+from twisted.internet import defer, protocol, task
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +70,10 @@ class WorkerLost(RuntimeError):
     """The worker process parsing a page ended before it answered."""
 
 
+class ParseTimeout(RuntimeError):
+    """A page kept its worker busy past ``PARSE_TIMEOUT``: the page is dropped, the worker killed."""
+
+
 def _frame(task_id: int, payload) -> bytes:
     data = pickle.dumps(payload, protocol=5)
     return _HEADER.pack(len(data), task_id) + data
@@ -77,12 +86,23 @@ class _Worker(protocol.ProcessProtocol):
         self.buffer = bytearray()
         self.alive = True
         self.ended = defer.Deferred()
+        # When the worker last made progress: an answer, or a task given to an idle worker.
+        self.progress_at = time.monotonic()
 
     def send(self, task_id: int, fn, args) -> defer.Deferred:
         frame = _frame(task_id, (fn, args))  # raises here, in the caller, if it cannot be pickled
+        if not self.pending:
+            self.progress_at = time.monotonic()
         d = self.pending[task_id] = defer.Deferred()
         self.transport.write(frame)
         return d
+
+    def stuck_on(self, timeout: float) -> int | None:
+        """The task this worker has been busy with for more than ``timeout`` seconds (it
+        answers in order, so the oldest pending one), or None."""
+        if self.pending and time.monotonic() - self.progress_at > timeout:
+            return next(iter(self.pending))
+        return None
 
     def outReceived(self, data: bytes):
         self.buffer += data
@@ -99,6 +119,7 @@ class _Worker(protocol.ProcessProtocol):
             if task_id == _EXIT:
                 self.pool.worker_exited(value)
                 continue
+            self.progress_at = time.monotonic()
             d = self.pending.pop(task_id, None)
             if d is None:
                 continue
@@ -122,10 +143,12 @@ class _Worker(protocol.ProcessProtocol):
 
 
 class ParserPool:
-    def __init__(self, reactor, processes: int, restarts: int):
+    def __init__(self, reactor, processes: int, restarts: int, timeout: float = 0):
         self.reactor = reactor
         self.processes = processes
         self.restarts_left = restarts
+        self.timeout = timeout
+        self.watchdog = None
         # The stats of the crawls using the pool: a lost worker concerns all of them.
         self.stats: list = []
         self.users = 0  # crawls holding the pool; the last to close stops it
@@ -145,6 +168,8 @@ class ParserPool:
         return worker.send(self.next_id, fn, args)
 
     def _worker(self) -> _Worker | None:
+        if self.stopping:
+            return None
         self.workers = [w for w in self.workers if w.alive]
         while not self.disabled and len(self.workers) < self.processes:
             self._spawn()
@@ -169,11 +194,30 @@ class ParserPool:
         self.workers.append(worker)
         self._inc("parse_pool/started")
         self._max("parse_pool/processes", len(self.workers))
+        if self.timeout > 0 and self.watchdog is None:
+            self.watchdog = task.LoopingCall(self._check_progress)
+            self.watchdog.clock = self.reactor
+            self.watchdog.start(min(5.0, self.timeout / 4), now=False)
+
+    def _check_progress(self):
+        for worker in self.workers:
+            task_id = worker.stuck_on(self.timeout) if worker.alive else None
+            if task_id is None:
+                continue
+            # Fail that page alone (parsing it in the crawl process would hang the crawl),
+            # then kill the worker: its other pages are parsed in the crawl process.
+            self._inc("parse_pool/timeouts")
+            worker.pending.pop(task_id).errback(ParseTimeout(
+                f"a page kept parser worker {worker.number} busy for more than {self.timeout:g} s "
+                f"(PARSE_TIMEOUT); the page is dropped and the worker killed"))
+            worker.transport.signalProcess("KILL")
 
     def worker_lost(self, worker: _Worker, reason):
+        # Nothing is lost (its pages are parsed in the crawl process), but a worker killed by
+        # the OOM killer or a hung page is worth an operator's look.
         self._inc("parse_pool/workers_lost")
-        logger.error("parser worker %d ended with %d page(s) in hand: %s",
-                     worker.number, len(worker.pending), reason.value)
+        logger.warning("parser worker %d ended with %d page(s) in hand: %s",
+                       worker.number, len(worker.pending), reason.value)
 
     def worker_exited(self, usage: dict):
         self._max("parse_pool/worker_max_rss_mb", round(usage["max_rss_mb"], 1))
@@ -184,6 +228,8 @@ class ParserPool:
     def stop(self) -> defer.Deferred:
         """Close the workers' stdin; fires once every worker has exited."""
         self.stopping = True
+        if self.watchdog is not None and self.watchdog.running:
+            self.watchdog.stop()
         ended = []
         for worker in self.workers:
             if worker.alive:
@@ -214,7 +260,8 @@ def for_crawler(crawler) -> ParserPool | None:
 
     pool = _shared["pool"]
     if pool is None or pool.stopping:
-        pool = ParserPool(reactor, processes, crawler.settings.getint("PARSE_PROCESS_RESTARTS", 3))
+        pool = ParserPool(reactor, processes, crawler.settings.getint("PARSE_PROCESS_RESTARTS", 3),
+                          crawler.settings.getfloat("PARSE_TIMEOUT", 60))
         _shared["pool"] = pool
     pool.users += 1
 

@@ -48,6 +48,9 @@ CONCURRENT_ITEMS = 1
 # A worker that dies is replaced this many times, then pages are parsed in the crawl process.
 PARSE_PROCESSES = 1 if (os.cpu_count() or 1) > 1 else 0
 PARSE_PROCESS_RESTARTS = 3
+# A worker that answers nothing for this many seconds is stuck on its page: the page is
+# dropped (a logged spider error) and the worker killed, so one page cannot hang a crawl.
+PARSE_TIMEOUT = 60
 
 DOWNLOADER_MIDDLEWARES = {
     # Before HttpProxyMiddleware (750), which sends the request to the mirror.

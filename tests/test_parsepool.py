@@ -195,6 +195,45 @@ def test_parse_page_runs_the_moved_pipelines_and_replays_their_stats():
                       "utf-8", url) == ("no_title", None, [])
 
 
+# A parse that never returns (here a sleep) must not hang the crawl: the pool, driven by a real
+# reactor in its own process, fails that page, kills the worker, and carries on with a new one.
+HUNG_PAGE = """
+import time
+from twisted.internet import defer, task
+from crawler.parsepool import ParserPool, ParseTimeout, WorkerLost
+
+async def main(reactor):
+    pool = ParserPool(reactor, 1, 3, timeout=1)
+    hung = pool.call(time.sleep, 60)
+    behind = pool.call(len, "abcd")  # queued on the same worker, behind the hung page
+    try:
+        await hung
+        print("hung page answered")
+    except ParseTimeout:
+        print("hung page: timeout")
+    try:
+        print("page behind it:", await behind)
+    except WorkerLost:
+        print("page behind it: worker lost")
+    print("next page:", await pool.call(len, "ab"))
+    await pool.stop()
+    print("workers started:", pool.started)
+
+task.react(lambda reactor: defer.ensureDeferred(main(reactor)))
+"""
+
+
+def test_a_page_that_hangs_its_worker_is_dropped_and_the_worker_replaced():
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", HUNG_PAGE], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-3000:]
+    # The page behind the hung one goes back to the crawl (WorkerLost: the spider parses it
+    # itself); the hung page does not, or it would hang the crawl process instead.
+    assert done.stdout.splitlines() == ["hung page: timeout", "page behind it: worker lost", "next page: 2",
+                                        "workers started: 2"]
+    assert time.monotonic() - start < 20
+
+
 # --- the worker process and its protocol ------------------------------------------------------------
 
 
