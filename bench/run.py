@@ -69,14 +69,14 @@ def pages_per_s(run: dict) -> float:
 
 
 def throughput(articles: int, portals: list[str], tmp: str, breakdown: bool = False, processes: int = 1,
-               rounds: int = 3) -> dict:
+               rounds: int = 3, prerender: bool = True) -> dict:
     """Per portal: ``rounds`` rounds of bare then full crawl (each full crawl into a new store), the
     incremental re-run on the last store, and with ``breakdown`` one crawl of each variant."""
     out = {}
     print(f"building the replica: {articles} meeting articles per portal ...", flush=True)
     # Pre-rendered: the portals are other machines, serving stored pages; generating them here
     # would take the core the parser workers use (0.38 ms a page measured), in both crawls.
-    with running_replica(articles=articles, timeout=300, prerender=tuple(portals)) as origin:
+    with running_replica(articles=articles, timeout=300, prerender=tuple(portals) if prerender else ()) as origin:
         for portal in portals:
             mirror = ["-s", f"PORTAL_MIRROR={origin}"]
             workers = ["-s", f"PARSE_PROCESSES={processes}"]
@@ -257,6 +257,8 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-quality", action="store_true")
     ap.add_argument("--rounds", type=int, default=3,
                     help="rounds of bare then full crawl; the ratio reported is their median (this VM is noisy)")
+    ap.add_argument("--no-prerender", action="store_true",
+                    help="let the replica generate pages as they are asked for (its CPU then competes with the crawl)")
     ap.add_argument("--parse-processes", type=int, default=1,
                     help="PARSE_PROCESSES of the full crawler (0: parse in the crawl process)")
     ap.add_argument("--breakdown", action="store_true",
@@ -273,7 +275,8 @@ def main(argv=None) -> int:
     tp = None
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         if not args.skip_crawl:
-            tp = throughput(args.articles, portals, tmp, args.breakdown, args.parse_processes, args.rounds)
+            tp = throughput(args.articles, portals, tmp, args.breakdown, args.parse_processes, args.rounds,
+                            not args.no_prerender)
 
     print()
     print("## parse cost per article page (spider callback + processing pipelines), mean ms")
