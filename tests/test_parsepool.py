@@ -63,6 +63,16 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def ignores(pid: int, signum: int) -> bool:
+    """The kernel's word that process ``pid`` ignores ``signum`` (its SigIgn mask)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    mask = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:")), 16)
+    return bool(mask & (1 << (signum - 1)))
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -102,6 +112,15 @@ def test_items_and_stats_are_the_same_with_or_without_parser_workers(replica, tm
     # The transforms left the crawl's pipelines for the worker; validation and the store stayed.
     assert "item pipelines run by the parser, next to the parse: pipelines.normalize.NormalizePipeline, " \
            "pipelines.meeting.MeetingFieldsPipeline" in log1
+    assert stats1["parse_pool/started"] == 1
+
+    # The next run finds nothing new, fetches no article and starts no worker.
+    db = f"sqlite:///{tmp_path}/1.db"
+    done = subprocess.run(crawl_cmd("jining", origin, tmp_path / "again.jsonl", db, PARSE_PROCESSES=1),
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    again = run_stats(db)
+    assert again.get("article/parsed", 0) == 0 and "parse_pool/started" not in again
 
 
 @pytest.fixture
@@ -128,8 +147,11 @@ def test_worker_ignores_sigint_and_its_death_loses_no_page(slow_replica, tmp_pat
     proc = subprocess.Popen(crawl_cmd("laishan", origin, out, db, CONCURRENT_REQUESTS_PER_DOMAIN=4),
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     worker = wait_for_worker(proc)
-    # Ctrl-C meant for the crawl reaches its whole process group: the worker carries on, even
-    # while it is still starting.
+    # Ctrl-C meant for the crawl reaches its whole process group: the worker carries on.  It
+    # ignores SIGINT and SIGTERM from the first line it runs, before its imports (~0.5 s).
+    deadline = time.time() + 10
+    while not (ignores(worker, signal.SIGINT) and ignores(worker, signal.SIGTERM)) and time.time() < deadline:
+        time.sleep(0.005)
     os.kill(worker, signal.SIGINT)
     time.sleep(0.3)
     assert alive(worker)
