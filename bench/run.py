@@ -1,17 +1,19 @@
 """The benchmark: throughput against bare Scrapy, incremental re-run, parse cost, peak RSS and
 extraction quality against generic extractors (trafilatura, GNE), measured in one run.
 
-    .venv/bin/python bench/run.py [--articles 10000] [--portal laishan] [--sample 30] [--repeat 50]
+    .venv/bin/python bench/run.py [--articles 10000] [--portal laishan] [--rounds 3] [--sample 30]
+                                  [--repeat 50] [--parse-processes 1] [--no-prerender]
                                   [--skip-crawl] [--skip-quality] [--breakdown]
 
-Throughput: the replica (``--articles`` meeting articles per portal) runs in its own process;
-the bare spider (bench/bare_spider.py: the portal's real spider, ``parse_meeting`` a no-op, no
-store) and the full crawler (``scrapy crawl PORTAL``: all pipelines, SQLite store) crawl the
-same portal one after the other, with the same settings (CONCURRENT_REQUESTS=16 and 16 per
+Throughput: the replica (``--articles`` meeting articles per portal, the measured portal
+pre-rendered) runs in its own process; the bare spider (bench/bare_spider.py: the portal's real
+spider, ``parse_meeting`` a no-op, no store) and the full crawler (``scrapy crawl PORTAL``: all
+pipelines, SQLite store, ``PARSE_PROCESSES`` parser workers) crawl the same portal one after
+the other, ``--rounds`` times, with the same settings (CONCURRENT_REQUESTS=16 and 16 per
 domain, DOWNLOAD_DELAY=0, AUTOTHROTTLE off).  pages/s = responses / the crawl's
 ``elapsed_time_seconds`` (process start-up excluded).  Then the full crawler again on the
-unchanged replica (incremental).  Peak RSS: ``ru_maxrss`` of the full crawl's process.
-The last line is ``throughput ratio full/bare: R``.
+unchanged replica (incremental).  Peak RSS and CPU: the crawl process and its parser workers.
+The last line is ``throughput ratio full/bare: R``, the median of the rounds' ratios.
 """
 
 from __future__ import annotations
@@ -82,7 +84,8 @@ def throughput(articles: int, portals: list[str], tmp: str, breakdown: bool = Fa
             workers = ["-s", f"PARSE_PROCESSES={processes}"]
             out[portal] = r = {"rounds": []}
             for n in range(1, rounds + 1):
-                bare = run_crawl([SCRAPY, "runspider", "bench/bare_spider.py", "-s", "MEETINGS_DB=", *mirror],
+                bare = run_crawl([SCRAPY, "runspider", "bench/bare_spider.py", "-s", "MEETINGS_DB=",
+                                  "-s", "PARSE_PROCESSES=0", *mirror],
                                  f"{tmp}/{portal}-bare{n}.json", env={"BENCH_PORTAL": portal})
                 db = f"sqlite:///{tmp}/{portal}-{n}.db"
                 full = run_crawl([SCRAPY, "crawl", portal, "-s", f"MEETINGS_DB={db}", *workers, *mirror],
