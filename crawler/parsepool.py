@@ -10,8 +10,8 @@ after the parse; their stats calls are replayed into the crawl's stats.  Everyth
 state (drops, validation, dedupe, the store) stays in the crawl process, so a crawl yields
 the same items and stats with or without workers.
 
-Workers are child processes spoken to over their stdin/stdout through the reactor
-(``reactor.spawnProcess``): length-prefixed pickle frames, no threads.  The standard
+Workers are child processes (``crawler/parseworker.py``) spoken to over their stdin/stdout
+through the reactor (``reactor.spawnProcess``): length-prefixed pickle frames, no threads.  The standard
 ``ProcessPoolExecutor`` was measured first: its feeder and manager threads contend with
 the reactor for the GIL and cost the crawl process 0.13 ms per page, three times these
 pipes (0.04 ms) and a third of what moving the parse out saves.
@@ -41,31 +41,19 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import struct
 import sys
 import time
-import traceback
 from pathlib import Path
 
 from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, protocol, task
 
+from crawler.parseworker import EXIT, HEADER, frame
+
 logger = logging.getLogger(__name__)
 
-# A frame: payload size, task id, then the pickled payload.  The id stays outside the
-# pickle, so a payload the worker cannot unpickle still fails only its own task.
-_HEADER = struct.Struct("!IQ")
 _PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
-_EXIT = 0  # task id of a worker's last frame, its resource usage (tasks count from 1)
-# The worker's life is bound to its stdin: the crawl process stops it by closing it.  Ctrl-C
-# (sent to the whole process group) or a SIGTERM meant for the crawl must not end it with
-# pages in hand: it ignores them from its first line, before its imports (~0.5 s).  Twisted
-# resets ignored signals in the child, so this cannot be inherited; a signal in the few
-# milliseconds before that line costs a worker, not a page.
-_BOOTSTRAP = ("import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
-              "signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-              "import runpy; runpy.run_module('crawler.parsepool', run_name='__main__', alter_sys=True)")
 
 
 class WorkerLost(RuntimeError):
@@ -76,27 +64,21 @@ class ParseTimeout(RuntimeError):
     """A page kept its worker busy past ``PARSE_TIMEOUT``: the page is dropped, the worker killed."""
 
 
-def _frame(task_id: int, payload) -> bytes:
-    data = pickle.dumps(payload, protocol=5)
-    return _HEADER.pack(len(data), task_id) + data
-
-
 class _Worker(protocol.ProcessProtocol):
     def __init__(self, pool: ParserPool, number: int):
         self.pool, self.number = pool, number
         self.pending: dict[int, defer.Deferred] = {}
         self.buffer = bytearray()
-        self.alive = True
         self.ended = defer.Deferred()
         # When the worker last made progress: an answer, or a task given to an idle worker.
         self.progress_at = time.monotonic()
 
     def send(self, task_id: int, fn, args) -> defer.Deferred:
-        frame = _frame(task_id, (fn, args))  # raises here, in the caller, if it cannot be pickled
+        data = frame(task_id, (fn, args))  # raises here, in the caller, if it cannot be pickled
         if not self.pending:
             self.progress_at = time.monotonic()
         d = self.pending[task_id] = defer.Deferred()
-        self.transport.write(frame)
+        self.transport.write(data)
         return d
 
     def stuck_on(self, timeout: float) -> int | None:
@@ -108,17 +90,17 @@ class _Worker(protocol.ProcessProtocol):
 
     def outReceived(self, data: bytes):
         self.buffer += data
-        while len(self.buffer) >= _HEADER.size:
-            size, task_id = _HEADER.unpack_from(self.buffer)
-            end = _HEADER.size + size
+        while len(self.buffer) >= HEADER.size:
+            size, task_id = HEADER.unpack_from(self.buffer)
+            end = HEADER.size + size
             if len(self.buffer) < end:
                 return
             try:
-                ok, value = pickle.loads(memoryview(self.buffer)[_HEADER.size:end])
+                ok, value = pickle.loads(memoryview(self.buffer)[HEADER.size:end])
             except Exception as exc:  # noqa: BLE001 - e.g. an exception class this process lacks
                 ok, value = False, RuntimeError(f"unreadable answer from parser worker {self.number}: {exc!r}")
             del self.buffer[:end]
-            if task_id == _EXIT:
+            if task_id == EXIT:
                 self.pool.worker_exited(value)
                 continue
             self.progress_at = time.monotonic()
@@ -135,10 +117,8 @@ class _Worker(protocol.ProcessProtocol):
             logger.warning("parser worker %d: %s", self.number, line)
 
     def processEnded(self, reason):
-        self.alive = False
         pending, self.pending = self.pending, {}
-        if pending or not self.pool.stopping:
-            self.pool.worker_lost(self, reason)
+        self.pool.worker_ended(self, reason, len(pending))
         for d in pending.values():
             d.errback(WorkerLost(f"parser worker {self.number} ended: {reason.value}"))
         self.ended.callback(None)
@@ -176,7 +156,6 @@ class ParserPool:
     def _worker(self) -> _Worker | None:
         if self.stopping:
             return None
-        self.workers = [w for w in self.workers if w.alive]
         while not self.disabled and len(self.workers) < self.processes:
             self._spawn()
         if not self.workers:
@@ -195,7 +174,7 @@ class ParserPool:
         worker = _Worker(self, self.started)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             p for p in (_PROJECT_ROOT, os.environ.get("PYTHONPATH")) if p))
-        self.reactor.spawnProcess(worker, sys.executable, [sys.executable, "-c", _BOOTSTRAP],
+        self.reactor.spawnProcess(worker, sys.executable, [sys.executable, "-m", "crawler.parseworker"],
                                   env=env, path=_PROJECT_ROOT, childFDs={0: "w", 1: "r", 2: "r"})
         self.workers.append(worker)
         self._inc("parse_pool/started")
@@ -207,7 +186,7 @@ class ParserPool:
 
     def _check_progress(self):
         for worker in self.workers:
-            task_id = worker.stuck_on(self.timeout) if worker.alive else None
+            task_id = worker.stuck_on(self.timeout)
             if task_id is None:
                 continue
             # Fail that page alone (parsing it in the crawl process would hang the crawl),
@@ -218,12 +197,15 @@ class ParserPool:
                 f"(PARSE_TIMEOUT); the page is dropped and the worker killed"))
             worker.transport.signalProcess("KILL")
 
-    def worker_lost(self, worker: _Worker, reason):
-        # Nothing is lost (its pages are parsed in the crawl process), but a worker killed by
-        # the OOM killer or a hung page is worth an operator's look.
-        self._inc("parse_pool/workers_lost")
-        logger.warning("parser worker %d ended with %d page(s) in hand: %s",
-                       worker.number, len(worker.pending), reason.value)
+    def worker_ended(self, worker: _Worker, reason, in_hand: int):
+        if worker in self.workers:
+            self.workers.remove(worker)
+        if in_hand or not self.stopping:
+            # Nothing is lost (its pages are parsed in the crawl process), but a worker killed
+            # by the OOM killer or a hung page is worth an operator's look.
+            self._inc("parse_pool/workers_lost")
+            logger.warning("parser worker %d ended with %d page(s) in hand: %s",
+                           worker.number, in_hand, reason.value)
 
     def worker_exited(self, usage: dict):
         self._max("parse_pool/worker_max_rss_mb", round(usage["max_rss_mb"], 1))
@@ -238,10 +220,8 @@ class ParserPool:
             self.watchdog.stop()
         ended = []
         for worker in self.workers:
-            if worker.alive:
-                worker.transport.closeStdin()
-                ended.append(worker.ended)
-        self.workers = []
+            worker.transport.closeStdin()
+            ended.append(worker.ended)
         return defer.DeferredList(ended)
 
     def _inc(self, key: str, n: int = 1):
@@ -378,60 +358,3 @@ def run_pipelines(paths: tuple[str, ...], item):
     for pipeline in pipelines:
         item = pipeline.process_item(item)
     return item, stats.calls
-
-
-# --- the worker process: python -m crawler.parsepool ----------------------------------------
-
-
-def _answer(task_id: int, data) -> bytes:
-    try:
-        fn, args = pickle.loads(data)
-        reply = (True, fn(*args))
-    except Exception as exc:  # noqa: BLE001 - sent back to the crawl as the page's error
-        exc.add_note("in the parser worker:\n" + traceback.format_exc())
-        try:
-            pickle.dumps(exc)
-        except Exception:  # noqa: BLE001
-            exc = RuntimeError(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
-        reply = (False, exc)
-    return _frame(task_id, reply)
-
-
-def _serve(stdin_fd: int, stdout) -> None:
-    import resource
-
-    buffer = bytearray()
-    while True:
-        chunk = os.read(stdin_fd, 1 << 20)
-        if not chunk:
-            break
-        buffer += chunk
-        # Answer every complete frame read so far, then write the answers at once: the crawl
-        # process wakes once per batch, not once per page.
-        replies = []
-        while len(buffer) >= _HEADER.size:
-            size, task_id = _HEADER.unpack_from(buffer)
-            end = _HEADER.size + size
-            if len(buffer) < end:
-                break
-            data = bytes(memoryview(buffer)[_HEADER.size:end])
-            del buffer[:end]
-            replies.append(_answer(task_id, data))
-        if replies:
-            stdout.write(b"".join(replies))
-            stdout.flush()
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    stdout.write(_frame(_EXIT, (True, {"max_rss_mb": usage.ru_maxrss / 1024,
-                                       "cpu_seconds": usage.ru_utime + usage.ru_stime})))
-    stdout.flush()
-
-
-if __name__ == "__main__":
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # (already, when started by _BOOTSTRAP)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    # Frames only on stdout: anything printed goes to stderr, which the crawl logs.
-    out = sys.stdout.buffer
-    sys.stdout = sys.stderr
-    _serve(sys.stdin.fileno(), out)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from scrapy.settings import Settings
 
-from crawler import parsepool
+from crawler import parsepool, parseworker
 from crawler.replica import build_site
 from crawler.replica.compare import mismatches
 from crawler.replica.process import running_replica
@@ -58,7 +58,7 @@ def children(pid: int) -> list[int]:
         except OSError:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == pid and b"crawler.parsepool" in cmdline:
+        if ppid == pid and b"crawler.parseworker" in cmdline:
             found.append(int(entry.name))
     return found
 
@@ -260,17 +260,17 @@ def test_a_page_that_hangs_its_worker_is_dropped_and_the_worker_replaced():
 
 
 def frame(task_id: int, payload: bytes) -> bytes:
-    return parsepool._HEADER.pack(len(payload), task_id) + payload
+    return parseworker.HEADER.pack(len(payload), task_id) + payload
 
 
 def read_frame(stream):
-    header = stream.read(parsepool._HEADER.size)
-    size, task_id = parsepool._HEADER.unpack(header)
+    header = stream.read(parseworker.HEADER.size)
+    size, task_id = parseworker.HEADER.unpack(header)
     return task_id, pickle.loads(stream.read(size))
 
 
 def test_worker_fails_the_task_not_itself_on_bad_input():
-    worker = subprocess.Popen([sys.executable, "-m", "crawler.parsepool"], cwd=ROOT,
+    worker = subprocess.Popen([sys.executable, "-m", "crawler.parseworker"], cwd=ROOT,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     # A function that raises; a payload naming a module the worker does not have; a good task.
     worker.stdin.write(frame(1, pickle.dumps((int, ("not a number",)))))
@@ -287,7 +287,7 @@ def test_worker_fails_the_task_not_itself_on_bad_input():
     ok, exc = answers[2]
     assert not ok and isinstance(exc, ModuleNotFoundError) and "no_such_module_here" in str(exc)
     assert answers[3] == (True, 2)
-    ok, usage = answers[parsepool._EXIT]
+    ok, usage = answers[parseworker.EXIT]
     assert ok and usage["max_rss_mb"] > 5 and usage["cpu_seconds"] > 0
 
 
