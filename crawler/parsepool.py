@@ -290,23 +290,19 @@ def move_parser_pipelines(settings) -> tuple[str, ...]:
     from scrapy.utils.conf import build_component_list
     from scrapy.utils.misc import load_object
 
-    moved = []
+    moved = []  # as ITEM_PIPELINES names them: paths, or classes
     for component in build_component_list(settings.getwithbase("ITEM_PIPELINES")):
-        cls = load_object(component)
-        if not getattr(cls, "runs_in_parser", False):
+        if not getattr(load_object(component), "runs_in_parser", False):
             break
-        moved.append(component if isinstance(component, str) else f"{cls.__module__}.{cls.__qualname__}")
-    if moved:
-        pipelines = dict(settings.getdict("ITEM_PIPELINES"))
-        for path in moved:
-            for key in list(pipelines):
-                if key == path or (not isinstance(key, str) and load_object(key) is load_object(path)):
-                    pipelines[key] = None
-            pipelines.setdefault(path, None)
-        # At the setting's own priority, so that an ITEM_PIPELINES given with -s is edited too.
-        settings.set("ITEM_PIPELINES", pipelines, priority=settings.getpriority("ITEM_PIPELINES") or "project")
-        logger.info("item pipelines run by the parser, next to the parse: %s", ", ".join(moved))
-    return tuple(moved)
+        moved.append(component)
+    if not moved:
+        return ()
+    pipelines = {**settings.getdict("ITEM_PIPELINES"), **dict.fromkeys(moved, None)}
+    # At the setting's own priority, so that an ITEM_PIPELINES given with -s is edited too.
+    settings.set("ITEM_PIPELINES", pipelines, priority=settings.getpriority("ITEM_PIPELINES") or "project")
+    paths = tuple(c if isinstance(c, str) else f"{c.__module__}.{c.__qualname__}" for c in moved)
+    logger.info("item pipelines run by the parser, next to the parse: %s", ", ".join(paths))
+    return paths
 
 
 class RecordingStats:

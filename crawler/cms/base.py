@@ -16,7 +16,9 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import scrapy
 from lxml import etree
 from parsel.csstranslator import css2xpath
+from scrapy.utils.defer import maybe_deferred_to_future
 
+from crawler import parsepool
 from crawler.extract import links, meeting, text
 from crawler.items import MeetingItem
 
@@ -94,8 +96,6 @@ class MeetingSpider(scrapy.Spider):
         # PARSE_PROCESSES: article pages parsed in worker processes, with the item pipelines
         # that are pure transforms; not for a spider that parses its articles its own way.
         if type(spider).article_fields is MeetingSpider.article_fields:
-            from crawler import parsepool
-
             spider.parser_pool = parsepool.for_crawler(crawler)
             if spider.parser_pool is not None:
                 spider.parser_pipelines = parsepool.move_parser_pipelines(crawler.settings)
@@ -177,10 +177,6 @@ class MeetingSpider(scrapy.Spider):
         return self._parsed(raw_item(self.name, self.portal_url(response.url), fields))
 
     async def _parse_meeting_in_pool(self, response):
-        from scrapy.utils.defer import maybe_deferred_to_future
-
-        from crawler import parsepool
-
         args = (self.article, self.parser_pipelines, self.name, response.url, response.body,
                 response.encoding, self.portal_url(response.url))
         self.crawler.stats.inc_value("parse_pool/pages")
@@ -232,9 +228,7 @@ def parse_page(selectors: ArticleSelectors, pipelines: tuple[str, ...], portal: 
     reason = missing_reason(fields)
     if reason:
         return reason, None, []
-    from crawler.parsepool import run_pipelines
-
-    item, stats_calls = run_pipelines(pipelines, raw_item(portal, page_url, fields))
+    item, stats_calls = parsepool.run_pipelines(pipelines, raw_item(portal, page_url, fields))
     return None, dict(item), stats_calls
 
 
