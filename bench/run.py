@@ -311,13 +311,13 @@ def main(argv=None) -> int:
               f"{'peak RSS MB':>11} {'CPU ms/page':>11} {'crawl proc':>10} {'workers':>7}")
         ratios = []
         for p, r in tp.items():
-            rows = [(f"bare {n}" if len(r["rounds"]) > 1 else "bare", bare) for n, (bare, _) in enumerate(r["rounds"], 1)]
-            rows += [(f"full {n}" if len(r["rounds"]) > 1 else "full", full) for n, (_, full) in enumerate(r["rounds"], 1)]
-            rows += [(label, r[label]) for label in ("again", "in-process", "no store", "no pipelines") if label in r]
-            for label, run in rows:
+            rows = [(f"bare Scrapy {n}", bare) for n, (bare, _) in enumerate(r["rounds"], 1)]
+            rows += [(f"full {n}", full) for n, (_, full) in enumerate(r["rounds"], 1)]
+            rows += [(name, r[label]) for label, name in (("again", "incremental"), ("in-process", "full, 0 workers"),
+                                                          ("no store", "no store"), ("no pipelines", "no pipelines"))
+                     if label in r]
+            for name, run in rows:
                 s = run["stats"]
-                name = {"again": "incremental", "in-process": "full, 0 workers"}.get(label, label)
-                name = name.replace("bare", "bare Scrapy") if name.startswith("bare") else name
                 secs = float(s["elapsed_time_seconds"])
                 pages = max(1, s.get("downloader/response_count", 0))
                 # Totals count the parser workers: the peak RSS of each, and their CPU time

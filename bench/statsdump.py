@@ -22,19 +22,15 @@ class StatsDump:
         if not path:
             raise NotConfigured
         ext = cls(crawler, path)
-        # engine_stopped: after every spider_closed handler, the parser workers' figures too.
-        crawler.signals.connect(ext.closed, signal=signals.spider_closed)
+        # engine_stopped: after every spider_closed handler, the parser workers' figures too
+        # (CoreStats has recorded finish_reason by then).
         crawler.signals.connect(ext.write, signal=signals.engine_stopped)
         return ext
-
-    def closed(self, spider, reason):
-        self.reason = reason
 
     def write(self):
         import resource
 
         stats = {k: (v if isinstance(v, (int, float, str)) else str(v)) for k, v in self.crawler.stats.get_stats().items()}
-        stats["finish_reason"] = self.reason
         # The crawl process alone (the parser workers report their own figures in the stats).
         usage = resource.getrusage(resource.RUSAGE_SELF)
         stats["bench/crawl_cpu_seconds"] = usage.ru_utime + usage.ru_stime
