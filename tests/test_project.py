@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,37 @@ def test_mirror_leaves_other_hosts_alone():
 def test_mirror_rejects_what_is_not_an_origin(origin):
     with pytest.raises(ValueError, match="PORTAL_MIRROR"):
         mirror_for(origin)
+
+
+def test_stats_collector_keeps_scrapys_behaviour():
+    """The project's STATS_CLASS (crawler/stats.py) skips Scrapy's per-attribute hook; every
+    method must still do what MemoryStatsCollector does, ``spider=`` included."""
+    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy.utils.misc import load_object
+    from scrapy.utils.project import get_project_settings
+
+    cls = load_object(get_project_settings()["STATS_CLASS"])
+    assert cls is not MemoryStatsCollector and issubclass(cls, MemoryStatsCollector)
+    results = []
+    for collector_cls in (MemoryStatsCollector, cls):
+        crawler = get_crawler(LaishanSpider)
+        stats = collector_cls(crawler)
+        spider = LaishanSpider()
+        stats.open_spider()
+        stats.inc_value("a")
+        stats.inc_value("a", 2)
+        stats.inc_value("b", 1, start=10)
+        stats.max_value("m", 3)
+        stats.max_value("m", 1)
+        stats.min_value("n", 3)
+        stats.min_value("n", 1)
+        stats.set_value("s", "x")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", scrapy.exceptions.ScrapyDeprecationWarning)
+            stats.inc_value("a", spider=spider)  # the old signature still works
+        crawler.spider = spider
+        stats.close_spider(reason="finished")
+        results.append((stats.get_stats(), stats.get_value("a"), stats.spider_stats))
+    assert results[0] == results[1]
+    assert results[1][0] == {"a": 4, "b": 11, "m": 3, "n": 1, "s": "x"}
+
