@@ -32,6 +32,7 @@ import weakref
 from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -290,6 +291,8 @@ class Store:
         if self.dialect == "sqlite":
             self._setup_sqlite()
         self._lock = threading.RLock()
+        # Batch writes on SQLite skip SQLAlchemy's execution layer (see _execute_each).
+        self.sqlite_fast_path = True
         self.migrate()
 
     @classmethod
@@ -407,9 +410,9 @@ class Store:
             inserted = {}
             if bulk:
                 inserted = {
-                    (r.portal, r.dedupe_key): r.id
-                    for r in conn.execute(
-                        self._stmt("insert_meeting"),
+                    (portal, key): mid
+                    for mid, portal, key in self._execute_each(
+                        conn, "insert_meeting",
                         [{**row, "dedupe_key": key, "first_seen": now, "last_seen": now, "last_changed": now}
                          for row, _, key in keyed],
                     )
@@ -424,7 +427,7 @@ class Store:
                 for url, how in ((row["url"], "stored"), *((a, "redirect") for a in aliases)):
                     marks.append({"url": url, "portal": row["portal"], "meeting_id": mid,
                                   "outcome": how, "first_seen": now, "last_seen": now})
-            conn.execute(self._stmt("mark_url"), marks)
+            self._execute_each(conn, "mark_url", marks)
         return results
 
     def _upsert_row(self, conn, row: dict[str, Any], now: datetime, try_insert: bool = True) -> tuple[str, int]:
@@ -496,6 +499,59 @@ class Store:
                     },
                 )
         return cache[name]
+
+    def _execute_each(self, conn, name: str, rows: list[dict[str, Any]]) -> list[tuple]:
+        """Run the statement ``name`` once per row (same keys in every row); the rows it
+        returns.
+
+        On SQLite the statement, compiled once by SQLAlchemy, goes straight to the driver
+        with the values converted by the columns' own bind processors: SQLAlchemy's
+        per-execution bookkeeping for a batch of meetings cost more CPU than the page
+        parse (bench/store_writes.py), and SQLite has no network round trip to save.  Rows
+        come out as the SQLAlchemy path would store them (tests/test_store.py compares).
+        """
+        if not rows:
+            return []
+        if self.dialect != "sqlite" or not self.sqlite_fast_path:
+            result = conn.execute(self._stmt(name), rows)
+            return [tuple(r) for r in result] if result.returns_rows else []
+        sql, keys, processors = self._driver_stmt(conn, name, tuple(rows[0]))
+        params = [
+            tuple(value if proc is None else proc(value) for value, proc in zip(map(row.__getitem__, keys), processors))
+            for row in rows
+        ]
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            if "RETURNING" not in sql:
+                cursor.executemany(sql, params)
+                return []
+            # sqlite3 cannot return rows from executemany: one prepared statement, run per row.
+            out = []
+            for p in params:
+                out.extend(cursor.execute(sql, p).fetchall())
+            return out
+        finally:
+            cursor.close()
+
+    def _driver_stmt(self, conn, name: str, keys: tuple[str, ...]):
+        """``name`` compiled for the driver for rows with ``keys``: its SQL, the parameter
+        names in order and their bind processors."""
+        cache = self.__dict__.setdefault("_driver_stmts", {})
+        if (name, keys) not in cache:
+            stmt = self._stmt(name)
+            dialect = conn.dialect
+            compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
+            order = tuple(compiled.positiontup)
+            processors = []
+            for key in order:
+                type_ = compiled.binds[key].type
+                proc = type_.dialect_impl(dialect).bind_processor(dialect)
+                if proc is not None and isinstance(type_, (sa.DateTime, UTCDateTime)):
+                    # A batch stamps every row with the same few datetimes.
+                    proc = lru_cache(maxsize=8)(proc)
+                processors.append(proc)
+            cache[name, keys] = (str(compiled), order, tuple(processors))
+        return cache[name, keys]
 
     def _mark_url(self, conn, url, portal, outcome, now, meeting_id=None):
         conn.execute(

@@ -112,6 +112,32 @@ def test_new_unchanged_updated_moved(db_url):
     store.close()
 
 
+def test_sqlite_driver_path_stores_what_sqlalchemy_stores(tmp_path):
+    """Batch writes on SQLite go straight to the driver (Store._execute_each); every table must
+    hold, byte for byte, what SQLAlchemy's own execution stores — new, unchanged, updated,
+    moved and redirect-alias rows, with Chinese text, lists, NULLs and timestamps."""
+    now = utcnow()
+    batches = [
+        [(make_item(n), ()) for n in range(1, 6)] + [(make_item(9, index_number="IDX-9", publisher=""), ["http://r/9"])],
+        [(make_item(1), ()), (make_item(2, body="更正。"), ()), (dict(make_item(3), url="http://new/3"), ["http://r/3"])],
+        [(make_item(n, documents=[], attendees=[], attachments=[], breadcrumb=[]), ()) for n in range(6, 9)],
+    ]
+    tables = {}
+    for fast in (True, False):
+        store = Store(f"sqlite:///{tmp_path}/{fast}.db")
+        store.sqlite_fast_path = fast
+        outcomes = [store.upsert_many(batch, now + timedelta(seconds=i)) for i, batch in enumerate(batches)]
+        with store.engine.connect() as conn:
+            tables[fast] = (outcomes, {t: conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1").fetchall()
+                                       for t in ("meetings", "urls", "revisions")})
+        store.close()
+    assert tables[True] == tables[False]
+    outcomes, rows = tables[True]
+    assert [o for o, _ in outcomes[1]] == ["unchanged", "updated", "moved"]
+    assert len(rows["meetings"]) == 9 and len(rows["revisions"]) == 1
+    assert isinstance(rows["meetings"][0][-1], str)  # last_changed, stored as text
+
+
 def test_fresh_urls_age_and_marks(db_url):
     store = Store(db_url)
     old = utcnow() - timedelta(days=40)
