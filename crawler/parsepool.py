@@ -258,7 +258,8 @@ def for_crawler(crawler) -> ParserPool | None:
         # The first article request that got past the incremental filter: pages will come,
         # so the workers start now, while it downloads, instead of at its response.
         if request.meta.get("role") == "article":
-            crawler.signals.disconnect(scheduled, signal=signals.request_scheduled)
+            # weak=False as connected: pydispatch finds a strong receiver only that way.
+            crawler.signals.disconnect(scheduled, signal=signals.request_scheduled, weak=False)
             pool.warm()
 
     async def release(spider):

@@ -330,3 +330,29 @@ def test_a_pipeline_that_is_no_pure_transform_keeps_the_rest_in_the_crawl():
     settings = settings_with({**base.ITEM_PIPELINES, "pipelines.normalize.NormalizePipeline": None})
     assert parsepool.move_parser_pipelines(settings) == ("pipelines.meeting.MeetingFieldsPipeline",)
     assert "pipelines.normalize.NormalizePipeline" not in enabled(settings)
+
+
+def test_the_pool_stops_listening_to_requests_once_its_workers_are_warming():
+    """The first article request scheduled starts the workers; after it the pool's handler
+    leaves ``request_scheduled`` (it would otherwise run for every request of the crawl)."""
+    from pydispatch import dispatcher
+    from scrapy import Request, signals
+    from scrapy.utils.test import get_crawler
+
+    crawler = get_crawler(settings_dict={"PARSE_PROCESSES": 1})
+    pool = parsepool.for_crawler(crawler)
+    try:
+        pool.stopping = True  # warm() then starts no process: this test is about the signal
+
+        def receivers():
+            return list(dispatcher.getAllReceivers(crawler.signals.sender, signals.request_scheduled))
+
+        before = len(receivers())
+        listing = Request("http://www.ytlaishan.gov.cn/col/col1/index.html", meta={"role": "listing"})
+        crawler.signals.send_catch_log(signals.request_scheduled, request=listing, spider=None)
+        assert len(receivers()) == before
+        article = Request("http://www.ytlaishan.gov.cn/art/2022/8/3/art_1.html", meta={"role": "article"})
+        crawler.signals.send_catch_log(signals.request_scheduled, request=article, spider=None)
+        assert len(receivers()) == before - 1
+    finally:
+        parsepool._shared["pool"] = None
