@@ -45,6 +45,9 @@ CONCURRENT_ITEMS = 1
 # Scrapy's in-memory stats without its per-attribute deprecation hook: 20x cheaper calls,
 # and a crawl makes 15-30 of them per page (crawler/stats.py).
 STATS_CLASS = "crawler.stats.MeetingStatsCollector"
+# Scrapy's per-page and per-item DEBUG messages are not built when no log handler shows DEBUG
+# (crawler/logformatter.py).
+LOG_FORMATTER = "crawler.logformatter.MeetingLogFormatter"
 
 # Worker processes that parse article pages and run the pure-transform pipelines
 # (crawler/parsepool.py): a crawl is bound to one core, and parsing is a third of its work

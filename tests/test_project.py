@@ -1,5 +1,6 @@
 """The project as users call it: the spider list, the mirror setting."""
 
+import logging
 import subprocess
 import sys
 import warnings
@@ -82,3 +83,38 @@ def test_stats_collector_keeps_scrapys_behaviour():
     assert results[0] == results[1]
     assert results[1][0] == {"a": 4, "b": 11, "m": 3, "n": 1, "s": "x"}
 
+
+
+@pytest.mark.parametrize("handler_level, shown", [(logging.INFO, False), (logging.DEBUG, True)])
+def test_per_item_debug_messages_are_built_only_when_a_handler_shows_them(handler_level, shown):
+    """LOG_FORMATTER (crawler/logformatter.py) skips "Crawled"/"Scraped from" when no handler
+    on their loggers' way would keep a DEBUG record, and is Scrapy's formatter otherwise."""
+    from scrapy.http import HtmlResponse
+    from scrapy.logformatter import LogFormatter
+    from scrapy.utils.misc import load_object
+    from scrapy.utils.project import get_project_settings
+
+    cls = load_object(get_project_settings()["LOG_FORMATTER"])
+    request = scrapy.Request("http://www.ytlaishan.gov.cn/art/2022/8/3/art_1.html")
+    response = HtmlResponse(request.url, body=b"<html></html>", request=request)
+    item, spider = {"title": "t"}, LaishanSpider()
+    saved = {}
+    try:
+        for name in ("scrapy.core.engine", "scrapy.core.scraper"):
+            logger = logging.getLogger(name)
+            saved[name] = (logger.propagate, list(logger.handlers), logger.level)
+            logger.propagate, logger.handlers = False, [logging.NullHandler(handler_level)]
+            logger.setLevel(logging.DEBUG)  # the handler decides
+        formatter = cls()
+        crawled = formatter.crawled(request, response, spider)
+        scraped = formatter.scraped(item, response, spider)
+    finally:
+        for name, (propagate, handlers, level) in saved.items():
+            logger = logging.getLogger(name)
+            logger.propagate, logger.handlers = propagate, handlers
+            logger.setLevel(level)
+    if shown:
+        assert crawled == LogFormatter().crawled(request, response, spider)
+        assert scraped == LogFormatter().scraped(item, response, spider)
+    else:
+        assert crawled is None and scraped is None
