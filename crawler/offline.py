@@ -19,6 +19,7 @@ from scrapy.utils.project import get_project_settings
 PROCESSING_PIPELINES = (
     "pipelines.normalize.NormalizePipeline",
     "pipelines.meeting.MeetingFieldsPipeline",
+    "pipelines.fingerprint.FingerprintPipeline",
     "pipelines.validate.ValidatePipeline",
 )
 

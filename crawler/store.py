@@ -1,7 +1,8 @@
 """The meeting store: the only module that talks SQL.
 
 One code path (SQLAlchemy Core) for the embedded SQLite default and for PostgreSQL, chosen by
-the ``MEETINGS_DB`` setting, a database URL::
+the ``MEETINGS_DB`` setting, a database URL (on SQLite the batch writes skip SQLAlchemy's
+execution layer: :meth:`Store._execute_each`)::
 
     sqlite:///data/meetings.db          (relative: to the project directory, else the cwd)
     sqlite:////var/lib/meetings.db      (absolute)
@@ -18,8 +19,8 @@ Tables (created, or migrated by adding missing columns, on open):
 ``runs``       one row per spider run: spider, start, end, finish reason, counts, stats JSON.
 ``store_meta`` key/value, holds the schema version.
 
-Writes are upserts (``INSERT … ON CONFLICT``) in one short transaction per item, so several
-workers may share one PostgreSQL database, and an item counts as seen only once committed.
+Writes are upserts (``INSERT … ON CONFLICT``) in one short transaction per batch of items, so
+several workers may share one PostgreSQL database, and an item counts as seen only once committed.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
-"""Check an item against the contract; stamp its fingerprint."""
+"""Check an item against the contract: drop what is no meeting record, count what is missing."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from itemadapter import ItemAdapter
@@ -15,11 +14,6 @@ REQUIRED = ("portal", "url", "title", "published_at", "body")
 # Fields every meeting report should yield; a miss is counted, so health checks can tell
 # a portal whose layout drifted.
 EXPECTED = ("meeting_date", "meeting_kind", "source", "chair", "category")
-
-
-def fingerprint(title: str, body: str) -> str:
-    """What an edit changes: the normalised title and body."""
-    return hashlib.sha256(f"{title}\n{body}".encode("utf-8")).hexdigest()[:32]
 
 
 class ValidatePipeline:
@@ -40,6 +34,5 @@ class ValidatePipeline:
         for name in EXPECTED:
             if adapter.get(name) in (None, "", []):
                 self.stats.inc_value(f"validate/missing/{name}")
-        adapter["fingerprint"] = fingerprint(adapter["title"], adapter["body"])
         self.stats.inc_value("validate/ok")
         return item

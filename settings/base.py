@@ -77,6 +77,7 @@ SPIDER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,
     "pipelines.meeting.MeetingFieldsPipeline": 200,
+    "pipelines.fingerprint.FingerprintPipeline": 250,
     "pipelines.validate.ValidatePipeline": 300,
     "pipelines.dedupe.DedupePipeline": 400,
     "pipelines.store.StorePipeline": 500,

@@ -200,13 +200,15 @@ def test_parse_page_runs_the_moved_pipelines_and_replays_their_stats():
     in_process = OfflineParser(portal)
     want = dict(in_process.parse(in_process.response(url, body, {"Content-Type": HTML_TYPES[portal]})))
     encoding = in_process.response(url, body, {"Content-Type": HTML_TYPES[portal]}).encoding
-    moved = ("pipelines.normalize.NormalizePipeline", "pipelines.meeting.MeetingFieldsPipeline")
+    moved = ("pipelines.normalize.NormalizePipeline", "pipelines.meeting.MeetingFieldsPipeline",
+             "pipelines.fingerprint.FingerprintPipeline")
 
     reason, fields, calls = parse_page(JiningSpider.article, moved, "jining", url, body, encoding,
                                        JiningSpider().portal_url(url))
     assert reason is None
-    ignore = ("crawled_at", "fingerprint")  # the time; validation stays in the crawl process
+    ignore = ("crawled_at",)  # the time
     assert {k: v for k, v in fields.items() if k not in ignore} == {k: v for k, v in want.items() if k not in ignore}
+    assert fields["fingerprint"]
     assert fields["language"] == "zh-Hant" and fields["url"].startswith("http://jining.iqilu.com/")
     stats = MemoryStatsCollector(get_crawler())
     parsepool.replay(calls, stats)
@@ -312,7 +314,8 @@ def enabled(settings) -> list[str]:
 def test_the_leading_pure_transform_pipelines_move_to_the_parser():
     settings = settings_with()
     moved = parsepool.move_parser_pipelines(settings)
-    assert moved == ("pipelines.normalize.NormalizePipeline", "pipelines.meeting.MeetingFieldsPipeline")
+    assert moved == ("pipelines.normalize.NormalizePipeline", "pipelines.meeting.MeetingFieldsPipeline",
+                     "pipelines.fingerprint.FingerprintPipeline")
     assert enabled(settings) == ["pipelines.validate.ValidatePipeline", "pipelines.dedupe.DedupePipeline",
                                  "pipelines.store.StorePipeline"]
 
@@ -324,11 +327,12 @@ def test_a_pipeline_that_is_no_pure_transform_keeps_the_rest_in_the_crawl():
     settings = settings_with(pipelines)
     assert parsepool.move_parser_pipelines(settings) == ()
     assert enabled(settings) == list(pipelines)
-    # Normalize switched off: meeting fields still lead, and move alone.
+    # Normalize switched off: meeting fields and fingerprint still lead, and move alone.
     from settings import base
 
     settings = settings_with({**base.ITEM_PIPELINES, "pipelines.normalize.NormalizePipeline": None})
-    assert parsepool.move_parser_pipelines(settings) == ("pipelines.meeting.MeetingFieldsPipeline",)
+    assert parsepool.move_parser_pipelines(settings) == ("pipelines.meeting.MeetingFieldsPipeline",
+                                                         "pipelines.fingerprint.FingerprintPipeline")
     assert "pipelines.normalize.NormalizePipeline" not in enabled(settings)
 
 
