@@ -36,11 +36,14 @@ sys.path.insert(0, str(ROOT))
 from crawler.offline import OfflineParser  # noqa: E402
 from crawler.replica import build_site  # noqa: E402
 from crawler.replica.process import running_replica  # noqa: E402
+from settings import base as project_settings  # noqa: E402
 
 SCRAPY = str(Path(sys.executable).parent / "scrapy")
 SAME = {"CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "DOWNLOAD_DELAY": 0,
         "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "INFO"}
 PORTALS = ("yingkou", "beipiao", "laishan", "zhanqian", "jining")
+# The project's extensions (health checks, GC threshold), plus the stats dump of the benchmark.
+EXTENSIONS = {**project_settings.EXTENSIONS, "bench.statsdump.StatsDump": 0}
 
 
 # --- crawls -------------------------------------------------------------------------------------------
@@ -48,7 +51,7 @@ PORTALS = ("yingkou", "beipiao", "laishan", "zhanqian", "jining")
 
 def run_crawl(cmd: list[str], stats_file: str, env: dict | None = None) -> dict:
     """Run one crawler process; its stats, wall seconds and peak RSS (MB)."""
-    cmd = cmd + ["-s", 'EXTENSIONS={"bench.statsdump.StatsDump": 0}', "-s", f"BENCH_STATS_FILE={stats_file}"]
+    cmd = cmd + ["-s", f"EXTENSIONS={json.dumps(EXTENSIONS)}", "-s", f"BENCH_STATS_FILE={stats_file}"]
     for k, v in SAME.items():
         cmd += ["-s", f"{k}={v}"]
     start = time.perf_counter()

@@ -5,7 +5,7 @@ and field extraction) costs about a third of what Scrapy itself spends per page.
 ``PARSE_PROCESSES = N`` starts N worker processes that take that part: a spider sends a
 pure function and its arguments (``crawler.cms.base.parse_page`` with the page's URL,
 bytes and encoding) and gets a Deferred of the result.  The leading item pipelines that are
-pure transforms (``runs_in_parser = True``: normalize, meeting fields) run there too, right
+pure transforms (``runs_in_parser = True``: normalize, meeting fields, fingerprint) run there too, right
 after the parse; their stats calls are replayed into the crawl's stats.  Everything with
 state (drops, validation, dedupe, the store) stays in the crawl process, so a crawl yields
 the same items and stats with or without workers.
