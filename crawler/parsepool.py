@@ -64,12 +64,95 @@ class ParseTimeout(RuntimeError):
     """A page kept its worker busy past ``PARSE_TIMEOUT``: the page is dropped, the worker killed."""
 
 
+class _PipeWriter:
+    """The write end of a worker's stdin, written at once.
+
+    Twisted's process transport buffers every write and writes it on the next reactor turn,
+    registering and unregistering the pipe with the event loop each time: 65 µs of CPU per
+    25 KB page against 12 µs for writing it straight away (measured here).  The pipe is
+    enlarged (1 MiB, Linux) so that a page goes in whole; what does not fit waits in a
+    buffer written when the pipe drains, in order (the reactor's ``addWriter``).
+    """
+
+    PIPE_SIZE = 1 << 20
+
+    def __init__(self, reactor, fd: int):
+        self.reactor, self.fd = reactor, fd
+        self.backlog = bytearray()
+        self.closing = False
+        os.set_blocking(fd, False)
+        try:
+            import fcntl
+
+            fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), self.PIPE_SIZE)
+        except (ImportError, OSError):  # not Linux, or over /proc/sys/fs/pipe-max-size
+            pass
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def logPrefix(self) -> str:
+        return "parser worker stdin"
+
+    def write(self, data: bytes) -> None:
+        if self.fd < 0:
+            return  # the worker is gone; its pages fail with WorkerLost
+        if self.backlog:
+            self.backlog += data
+            return
+        written = self._write(data)
+        if written is not None and written < len(data):
+            self.backlog += memoryview(data)[written:]
+            self.reactor.addWriter(self)
+
+    def _write(self, data) -> int | None:
+        try:
+            return os.write(self.fd, data)
+        except BlockingIOError:
+            return 0
+        except OSError:  # EPIPE: the worker died; processEnded follows
+            self.abort()
+            return None
+
+    def doWrite(self):
+        written = self._write(self.backlog)
+        if written is None:
+            return None
+        del self.backlog[:written]
+        if not self.backlog:
+            self.reactor.removeWriter(self)
+            if self.closing:
+                self._close()
+        return None
+
+    def connectionLost(self, reason) -> None:
+        self.abort()
+
+    def close(self) -> None:
+        """Close once everything written has gone into the pipe: the worker reads EOF."""
+        self.closing = True
+        if not self.backlog:
+            self._close()
+
+    def abort(self) -> None:
+        if self.backlog:
+            self.reactor.removeWriter(self)
+            self.backlog.clear()
+        self._close()
+
+    def _close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
 class _Worker(protocol.ProcessProtocol):
     def __init__(self, pool: ParserPool, number: int):
         self.pool, self.number = pool, number
         self.pending: dict[int, defer.Deferred] = {}
         self.buffer = bytearray()
         self.ended = defer.Deferred()
+        self.stdin: _PipeWriter | None = None
         # When the worker last made progress: an answer, or a task given to an idle worker.
         self.progress_at = time.monotonic()
 
@@ -78,7 +161,7 @@ class _Worker(protocol.ProcessProtocol):
         if not self.pending:
             self.progress_at = time.monotonic()
         d = self.pending[task_id] = defer.Deferred()
-        self.transport.write(data)
+        self.stdin.write(data)
         return d
 
     def stuck_on(self, timeout: float) -> int | None:
@@ -117,6 +200,7 @@ class _Worker(protocol.ProcessProtocol):
             logger.warning("parser worker %d: %s", self.number, line)
 
     def processEnded(self, reason):
+        self.stdin.abort()
         pending, self.pending = self.pending, {}
         self.pool.worker_ended(self, reason, len(pending))
         for d in pending.values():
@@ -174,8 +258,17 @@ class ParserPool:
         worker = _Worker(self, self.started)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             p for p in (_PROJECT_ROOT, os.environ.get("PYTHONPATH")) if p))
-        self.reactor.spawnProcess(worker, sys.executable, [sys.executable, "-m", "crawler.parseworker"],
-                                  env=env, path=_PROJECT_ROOT, childFDs={0: "w", 1: "r", 2: "r"})
+        # stdin: a pipe of our own (see _PipeWriter); the read end goes to the child as its fd 0.
+        read_fd, write_fd = os.pipe()
+        worker.stdin = _PipeWriter(self.reactor, write_fd)
+        try:
+            self.reactor.spawnProcess(worker, sys.executable, [sys.executable, "-m", "crawler.parseworker"],
+                                      env=env, path=_PROJECT_ROOT, childFDs={0: read_fd, 1: "r", 2: "r"})
+        except BaseException:
+            worker.stdin.abort()
+            raise
+        finally:
+            os.close(read_fd)
         self.workers.append(worker)
         self._inc("parse_pool/started")
         self._max("parse_pool/processes", len(self.workers))
@@ -220,7 +313,7 @@ class ParserPool:
             self.watchdog.stop()
         ended = []
         for worker in self.workers:
-            worker.transport.closeStdin()
+            worker.stdin.close()
             ended.append(worker.ended)
         return defer.DeferredList(ended)
 

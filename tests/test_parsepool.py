@@ -258,6 +258,32 @@ def test_a_page_that_hangs_its_worker_is_dropped_and_the_worker_replaced():
     assert time.monotonic() - start < 20
 
 
+BIG_PAGES = """
+import time
+from twisted.internet import defer, task
+from crawler.parsepool import ParserPool
+
+async def main(reactor):
+    pool = ParserPool(reactor, 1, 0)
+    busy = pool.call(time.sleep, 1)  # the worker reads nothing for a second
+    pages = [bytes([n]) * 200_000 for n in range(40)]  # 8 MB: far more than the pipe holds
+    answers = [pool.call(bytes.count, page, bytes([n])) for n, page in enumerate(pages)]
+    print("backlog while the worker sleeps:", len(pool.workers[0].stdin.backlog) > 0)
+    await busy
+    print("answers:", [await a for a in answers] == [200_000] * 40)
+    await pool.stop()  # stdin closes only after the backlog went in
+    print("workers started:", pool.started)
+
+task.react(lambda reactor: defer.ensureDeferred(main(reactor)))
+"""
+
+
+def test_pages_larger_than_the_pipe_wait_their_turn_and_arrive_whole():
+    done = subprocess.run([sys.executable, "-c", BIG_PAGES], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines() == ["backlog while the worker sleeps: True", "answers: True", "workers started: 1"]
+
+
 # --- the worker process and its protocol ------------------------------------------------------------
 
 
