@@ -516,14 +516,14 @@ class Store:
         if self.dialect != "sqlite" or not self.sqlite_fast_path:
             result = conn.execute(self._stmt(name), rows)
             return [tuple(r) for r in result] if result.returns_rows else []
-        sql, keys, processors = self._driver_stmt(conn, name, tuple(rows[0]))
+        sql, keys, processors, returning = self._driver_stmt(conn, name, tuple(rows[0]))
         params = [
             tuple(value if proc is None else proc(value) for value, proc in zip(map(row.__getitem__, keys), processors))
             for row in rows
         ]
         cursor = conn.connection.driver_connection.cursor()
         try:
-            if "RETURNING" not in sql:
+            if not returning:
                 cursor.executemany(sql, params)
                 return []
             # sqlite3 cannot return rows from executemany: one prepared statement, run per row.
@@ -536,7 +536,7 @@ class Store:
 
     def _driver_stmt(self, conn, name: str, keys: tuple[str, ...]):
         """``name`` compiled for the driver for rows with ``keys``: its SQL, the parameter
-        names in order and their bind processors."""
+        names in order, their bind processors and whether it returns rows."""
         cache = self.__dict__.setdefault("_driver_stmts", {})
         if (name, keys) not in cache:
             stmt = self._stmt(name)
@@ -551,7 +551,7 @@ class Store:
                     # A batch stamps every row with the same few datetimes.
                     proc = lru_cache(maxsize=8)(proc)
                 processors.append(proc)
-            cache[name, keys] = (str(compiled), order, tuple(processors))
+            cache[name, keys] = (str(compiled), order, tuple(processors), bool(compiled.effective_returning))
         return cache[name, keys]
 
     def _mark_url(self, conn, url, portal, outcome, now, meeting_id=None):

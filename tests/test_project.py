@@ -84,7 +84,6 @@ def test_stats_collector_keeps_scrapys_behaviour():
     assert results[1][0] == {"a": 4, "b": 11, "m": 3, "n": 1, "s": "x"}
 
 
-
 @pytest.mark.parametrize("handler_level, shown", [(logging.INFO, False), (logging.DEBUG, True)])
 def test_per_item_debug_messages_are_built_only_when_a_handler_shows_them(handler_level, shown):
     """LOG_FORMATTER (crawler/logformatter.py) skips "Crawled"/"Scraped from" when no handler
