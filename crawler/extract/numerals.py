@@ -45,6 +45,10 @@ _TERM_RE = re.compile(
 _OTHER_BODY_RE = re.compile(r"(?:委|党|人大|政协|代表大会)$")
 _LEVEL_RE = re.compile(r"([省市区县州旗])")
 _QUOTED_RE = re.compile(r"《[^》]*》")
+# A meeting whose spirit is conveyed or whose state is reported (`传达…全会精神`,
+# `通报…会议情况`, `…会议的筹备情况`) is another meeting, not the one reported.
+_REFERENCED_RE = re.compile(r"精神|情况|筹备|上的讲话")
+_CLAUSE_END_RE = re.compile(r"[，,。；;！!？?\n]")
 
 
 def _unquoted(text: str) -> str:
@@ -56,8 +60,13 @@ def meeting_number(text: str | None) -> int | None:
     """The meeting's own ordinal: `第八次常务会议` → 8, `五届104次…常务会议` → 104."""
     if not text:
         return None
-    m = _NUMBER_RE.search(_unquoted(text))
-    return to_int(m.group(1)) if m else None
+    text = _unquoted(text)
+    for m in _NUMBER_RE.finditer(text):
+        clause_end = _CLAUSE_END_RE.search(text, m.end())
+        if _REFERENCED_RE.search(text, m.end(), clause_end.start() if clause_end else len(text)):
+            continue
+        return to_int(m.group(1))
+    return None
 
 
 def term(text: str | None, level: str | None = None) -> int | None:

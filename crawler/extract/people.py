@@ -19,7 +19,8 @@ _PERSON_TITLES = """
     县领导 主任委员 党组成员 助理 人选 提名人选 一级巡视员 二级巡视员 督查专员 总监 教授 副教授 讲师 研究员
     副研究员 教师 专家 律师 代表 顾问 总师
     """.split()
-_UNIT_WORDS = "部 局 委 办 院 厅 处 所 队 站 社 行 馆 台 中心 分局 公司 集团 街道 办事处 园区 管委会 中".split()
+_UNIT_WORDS = ("部 局 委 办 院 厅 处 所 队 站 社 行 馆 台 中心 分局 公司 集团 街道 办事处 园区 管委会 中 "
+               "政府 人大 政协").split()
 _OFFICE_WORDS = sorted(_PERSON_TITLES + _UNIT_WORDS, key=len, reverse=True)
 # A mention that ends in a person's title names an office (`市委常委`), not a unit (`县统计局`).
 _ENDS_IN_TITLE_RE = re.compile("(?:" + "|".join(map(re.escape, _PERSON_TITLES)) + ")$")
@@ -56,7 +57,9 @@ def name_of(mention: str) -> str | None:
     cuts = [m.end() for m in _OFFICE_RE.finditer(mention)]
     for cut in reversed(cuts):
         rest = mention[cut:]
-        if _is_name(rest) and not _GROUP_RE.match(rest):
+        if _GROUP_RE.match(rest):
+            return None  # `县政府办有关同志`: a group after the unit
+        if _is_name(rest):
             return rest
     # A bare name may hold a unit character inside (`王行亮`), never at its end (`财政局`).
     if _is_name(mention) and not (cuts and cuts[-1] == len(mention)):
@@ -84,19 +87,26 @@ _DELIMITERS = "，,。；;！!？?\n"
 _VERB_RE = re.compile("参加|出席|列席")
 # `…等市领导参加会议`, `…应邀列席`, `…出席调度会`, `…出席会议并讲话`.
 _ATTEND_TAIL_RE = re.compile(
-    r"^(.+?)(?:等[\u4e00-\u9fa5]{0,12}?)?(?:同志)?(?:应邀|特邀|受邀)?(?:参加|出席|列席)(?:了)?"
-    r"(?:本次|此次)?(?:[\u4e00-\u9fa5]{0,8}?会议?|活动)?(?:并(?:讲话|作讲话|发言|致辞|作重要讲话))?$"
+    r"^(.+?)(?:同志)?(?:应邀|特邀|受邀)?(?:参加|出席|列席)(?:了)?"
+    r"(?:本次|此次)?(?:[\u4e00-\u9fa5]{0,8}?会议?|活动)?(?:并[\u4e00-\u9fa5]{1,8})?$"
 )
 _ATTEND_HEAD_RE = re.compile(r"(?:参加|出席|列席)会议的(?:有|是|人员有|还有)[:：]([^。；;\n]+)")
 _JOINERS_RE = re.compile(r"以及|和|及|与")
 
 
+# What a list `…等X` says its items are: units (`等部门负责同志`, `等相关单位负责人`).
+_UNIT_TAIL_RE = re.compile(r"部门|单位|乡镇|街道|企业|机构|科室|处室|[局委办]")
+
+
 def _mentions(listing: str) -> list[str]:
     """The people of an attendance list.  Units may follow the people (`张三及县统计局、
     县农办等单位负责人`) or be the whole list (`各镇以及发改、统计等部门负责同志`): after the
-    first unit, a bare word is a unit too, only an office + name is still a person."""
+    first unit, a bare word is a unit too, only an office + name is still a person.  A list
+    ending `等部门…` starts as units: a bare word in it is a person only after an office +
+    name (`县领导甲、乙、丙及…等相关单位负责人`)."""
     names: list[str] = []
-    units = False
+    listing, _, tail = listing.partition("等")
+    units = bool(_UNIT_TAIL_RE.search(tail))
     for item in re.split(r"[、，,]", listing):
         # `甲和市政府秘书长乙`: two people; `王和平`: one name that holds a joiner.
         parts = _JOINERS_RE.split(item)
@@ -107,6 +117,7 @@ def _mentions(listing: str) -> list[str]:
             bare = name == re.sub(r"[\s\u3000]|同志$", "", part)
             if name and not (units and bare):
                 names.append(name)
+                units = units and bare
             elif not name and part.strip() and not _ENDS_IN_TITLE_RE.search(part.strip()):
                 units = True
     return names
