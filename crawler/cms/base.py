@@ -123,7 +123,9 @@ class MeetingSpider(scrapy.Spider):
         for entry in entries:
             count += 1
             title = text.collapse(entry.title)
-            reason = meeting.classify_title(title) or self._skip_reason(title)
+            # Judged as the article will be: a mirror lists `區(qū)政府第十次常務(wù)會議`.
+            judged = text.to_simplified(title)
+            reason = meeting.classify_title(judged) or self._skip_reason(judged)
             if reason:
                 stats.inc_value(f"listing/skipped/{reason}")
                 self.logger.debug("skipped %s (%s): %s", entry.url, reason, title)
