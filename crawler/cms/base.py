@@ -19,6 +19,7 @@ from parsel.csstranslator import css2xpath
 from scrapy.utils.defer import maybe_deferred_to_future
 
 from crawler import parsepool
+from crawler.cms import fallback
 from crawler.extract import links, meeting, text
 from crawler.items import MeetingItem
 
@@ -174,6 +175,10 @@ class MeetingSpider(scrapy.Spider):
             return self._parse_meeting_in_pool(response)
         fields = self.article_fields(response)
         reason = missing_reason(fields)
+        # A redesigned template: read the page generically, and say so (health warns).
+        if reason and (rescued := fallback.recover(fields, response, self.portal_url(response.url))):
+            self.crawler.stats.inc_value("article/fallback")
+            fields, reason = rescued, None
         if reason:
             return self._drop(response, reason)
         return self._parsed(raw_item(self.name, self.portal_url(response.url), fields))
@@ -228,9 +233,14 @@ def parse_page(selectors: ArticleSelectors, pipelines: tuple[str, ...], portal: 
     response = scrapy.http.HtmlResponse(url=url, body=body, encoding=encoding)
     fields = article_fields(selectors, response, page_url)
     reason = missing_reason(fields)
+    rescued = fallback.recover(fields, response, page_url) if reason else None
+    if rescued:
+        fields, reason = rescued, None
     if reason:
         return reason, None, []
     item, stats_calls = parsepool.run_pipelines(pipelines, raw_item(portal, page_url, fields))
+    if rescued:
+        stats_calls = [("inc_value", "article/fallback", 1), *stats_calls]
     return None, dict(item), stats_calls
 
 

@@ -1,0 +1,189 @@
+"""Reading an article page whose template is unknown: what a redesign leaves the selectors.
+
+When a portal redesigns its article template, the portal's selectors find no title or no
+body and every article would be dropped until someone edits the spider.  This reads the page
+the way any government article page is built instead:
+
+- the head's meta tags (``ArticleTitle``, ``PubDate``, ``ContentSource``), which most CMSs
+  keep through a redesign;
+- the title as the heading the ``<title>`` repeats (``<title>`` carries the site's name after
+  it), else the ``<title>`` without that name;
+- the labelled lines (``发布日期`` ``来源`` ``索引号`` …) wherever they stand outside the body;
+- the body as the densest text block: the element whose own paragraphs (``<p>`` children, or
+  text runs split by ``<br>``) hold the most text that is not link text.
+
+Only a page the selectors failed on comes here (``crawler/cms/base.py``): it costs a walk of
+the whole tree, a few times the selectors' cost, and is counted (``article/fallback``) so that
+health can say which portal needs its selectors updated.  No GNE or trafilatura: their cost
+and their misses on these portals are in ``../shared/MEASUREMENTS.md``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from crawler.extract import links, text
+
+# Elements whose text is never the article: scripts, page furniture, forms.
+_SKIP_TAGS = {"script", "style", "noscript", "template", "head", "nav", "footer", "header", "form",
+              "select", "option", "button", "iframe", "textarea"}
+_HAN_RE = re.compile(r"[\u4e00-\u9fff]")
+_TITLE_SEPARATOR_RE = re.compile(r"\s*(?:[_|｜]|\s[-–—]\s|--)\s*")
+_DATE_RE = re.compile(r"\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}(?:\s*日)?(?:\s+\d{1,2}[:：]\d{2}(?::\d{2})?)?")
+_HEADINGS = ("h1", "h2", "h3", "h4")
+# A body block needs at least this much text of its own: less is a caption or a menu.
+_MIN_BODY_HAN = 20
+_STRING = etree.XPath("string()")
+_META = etree.XPath("//meta[@name][@content]")
+
+
+def _root(page):
+    """An lxml root from a Scrapy response or an lxml element."""
+    return page.selector.root if hasattr(page, "selector") else page
+
+
+def _skipped(el) -> bool:
+    return not isinstance(el.tag, str) or el.tag in _SKIP_TAGS
+
+
+def _meta_tags(root) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for node in _META(root):
+        tags.setdefault(node.get("name"), (node.get("content") or "").strip())
+    return tags
+
+
+def _own_paragraphs(el) -> list[str]:
+    """The paragraphs an element holds itself: its ``<p>`` children, else its text runs
+    between ``<br>`` (inline children such as ``<span>`` belong to the run they stand in)."""
+    ps = [child for child in el if isinstance(child.tag, str) and child.tag == "p"]
+    if ps:
+        return [text.collapse(_STRING(p)) for p in ps]
+    runs, current = [], [el.text or ""]
+    for child in el:
+        if not isinstance(child.tag, str):
+            current.append(child.tail or "")
+            continue
+        if child.tag == "br":
+            runs.append("".join(current))
+            current = [child.tail or ""]
+        elif child.tag in ("span", "font", "b", "strong", "em", "i", "u", "a"):
+            current.append(_STRING(child) + (child.tail or ""))
+        else:  # a block child ends the run; its text is its own block's
+            runs.append("".join(current))
+            current = [child.tail or ""]
+    runs.append("".join(current))
+    return [text.collapse(r) for r in runs]
+
+
+def _link_chars(el) -> int:
+    return sum(len(_HAN_RE.findall(_STRING(a))) for a in el.iter("a"))
+
+
+def _densest_block(root):
+    """(element, paragraphs) of the block with the most own text, links not counted."""
+    best, best_score, best_paragraphs = None, 0, []
+    stack = [root]
+    while stack:
+        el = stack.pop()
+        if _skipped(el):
+            continue
+        stack.extend(child for child in el if isinstance(child.tag, str))
+        paragraphs = [p for p in _own_paragraphs(el) if p]
+        if not paragraphs:
+            continue
+        own = sum(len(_HAN_RE.findall(p)) for p in paragraphs)
+        if own <= best_score:
+            continue
+        score = own - _link_chars(el)
+        if score > best_score:
+            best, best_score, best_paragraphs = el, score, paragraphs
+    if best is None or best_score < _MIN_BODY_HAN:
+        return None, []
+    return best, best_paragraphs
+
+
+def _title(root, meta: dict[str, str], body_el) -> str | None:
+    if meta.get("ArticleTitle"):
+        return text.collapse(meta["ArticleTitle"])
+    page_title = text.collapse(" ".join(root.xpath("//title//text()")))
+    headings = []
+    for tag in _HEADINGS:
+        for h in root.iter(tag):
+            if body_el is not None and any(a is body_el for a in h.iterancestors()):
+                continue
+            heading = text.collapse(_STRING(h))
+            if len(heading) >= 4:
+                headings.append(heading)
+    # The heading that the <title> repeats is the article's; the site's logo heading is not.
+    repeated = [h for h in headings if page_title and h in page_title]
+    if repeated:
+        return max(repeated, key=len)
+    if page_title:
+        # `标题_站名`, `站名|标题`: a site's name is shorter than an article's title.
+        parts = [p for p in _TITLE_SEPARATOR_RE.split(page_title) if p]
+        if parts:
+            return max(parts, key=len)
+    return headings[0] if headings else None
+
+
+def _header_lines(root, body_el) -> list[str]:
+    """Short texts outside the body: where labelled lines and a bare date stand.  The
+    body's ancestors hold the body's text, so only their other children are read."""
+    around = set(body_el.iterancestors()) if body_el is not None else set()
+    lines = []
+    stack = [root]
+    while stack:
+        el = stack.pop()
+        if _skipped(el) or el is body_el:
+            continue
+        stack.extend(reversed([child for child in el if isinstance(child.tag, str)]))
+        own = text.collapse(_STRING(el)) if el not in around else ""
+        if own and len(own) <= 200:
+            lines.append(own)
+    return lines
+
+
+def article_fields(page, page_url: str) -> dict:
+    """The fields of an article page read without its portal's selectors (see the module
+    docstring); the same keys as ``crawler.cms.base.article_fields``, values as printed."""
+    root = _root(page)
+    meta = _meta_tags(root)
+    body_el, paragraphs = _densest_block(root)
+    lines = _header_lines(root, body_el)
+    # Labels are matched in Simplified script, as the selectors' path does.
+    labelled = text.labelled_fields(text.to_simplified("\x00".join(lines)).split("\x00") if lines else [])
+    published = labelled.pop("published_at", None) or meta.get("PubDate")
+    if not published:
+        published = next((m.group(0) for line in lines for m in [_DATE_RE.search(line)] if m), None)
+    anchors = list(body_el.iter("a")) if body_el is not None else []
+    return {
+        "title": _title(root, meta, body_el),
+        "published_at": published,
+        "source": labelled.get("source") or meta.get("ContentSource"),
+        "author": labelled.get("author"),
+        "publisher": labelled.get("publisher"),
+        "index_number": labelled.get("index_number"),
+        "written_date": labelled.get("written_date"),
+        "category": labelled.get("category"),
+        "breadcrumb": [],
+        "body": "\n".join(paragraphs),
+        "attachments": links.attachments(anchors, page_url),
+    }
+
+
+def recover(fields: dict, page, page_url: str) -> dict | None:
+    """The fields of a page the selectors failed on, read generically; None when the
+    generic reading finds no title or no body either.  What the selectors did find stays."""
+    generic = article_fields(page, page_url)
+    if not generic["title"] or not generic["body"]:
+        return None
+    merged = dict(generic)
+    for key, value in fields.items():
+        if value and key not in ("title", "body", "attachments"):
+            merged[key] = value
+    if fields.get("title"):
+        merged["title"] = fields["title"]
+    return merged
