@@ -35,6 +35,8 @@ _DATE_RE = re.compile(r"\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}(?:\s*日
 _HEADINGS = ("h1", "h2", "h3", "h4")
 # A body block needs at least this much text of its own: less is a caption or a menu.
 _MIN_BODY_HAN = 20
+# A page's furniture, never its article: the footer's credits, the header's labelled lines.
+_FOOTER_RE = re.compile(r"主办单位|承办单位|版权所有|ICP备|公网安备|网站标识码|技术支持|Copyright|©", re.I)
 _STRING = etree.XPath("string()")
 _META = etree.XPath("//meta[@name][@content]")
 
@@ -78,6 +80,11 @@ def _own_paragraphs(el) -> list[str]:
     return [text.collapse(r) for r in runs]
 
 
+def _furniture(paragraphs: list[str]) -> bool:
+    joined = " ".join(paragraphs)
+    return bool(_FOOTER_RE.search(joined)) or len(text.LABEL_RE.findall(joined)) >= 2
+
+
 def _link_chars(el) -> int:
     return sum(len(_HAN_RE.findall(_STRING(a))) for a in el.iter("a"))
 
@@ -95,7 +102,7 @@ def _densest_block(root):
         if not paragraphs:
             continue
         own = sum(len(_HAN_RE.findall(p)) for p in paragraphs)
-        if own <= best_score:
+        if own <= best_score or _furniture(paragraphs):
             continue
         score = own - _link_chars(el)
         if score > best_score:

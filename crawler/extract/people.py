@@ -82,7 +82,6 @@ def person(mention: str) -> str | None:
 
 
 _SENTENCE_END = "。；;！!？?\n"
-_CLAUSE_SPLIT_RE = re.compile(r"[，,。；;！!？?\n]")
 _DELIMITERS = "，,。；;！!？?\n"
 _VERB_RE = re.compile("参加|出席|列席")
 # `…等市领导参加会议`, `…应邀列席`, `…出席调度会`, `…出席会议并讲话`.
