@@ -201,6 +201,7 @@ def test_government_level():
     ("区政府召开常务会 研究城市更新", "常务会议"),
     ("召开全体(扩大)会议", "全体会议"),
     ("在市政府第一会议室召开", None),
+    ("区长主持召开区政府会议", None),  # a meeting, but of no named kind
 ])
 def test_meeting_kind_phrasings(text, kind):
     assert meeting.meeting_kind(text) == kind

@@ -39,7 +39,7 @@ _KIND_RE = re.compile(
     r"|([\u4e00-\u9fa5]{2})会议(?![室厅中])"
     r"|(" + "|".join(KIND_STEMS) + ")会(?![议员场址所同商谈见])"
 )
-_NOT_KIND = re.compile(r"[0-9０-９零〇一二三四五六七八九十百次届年月日号]|^(?:召开|举行|有关|相关|这次|本次|此次|各项|以上)$")
+_NOT_KIND = re.compile(r"[0-9０-９零〇一二三四五六七八九十百次届年月日号]|^(?:召开|举行|有关|相关|这次|本次|此次|各项|以上|政府|重要|系列|各类)$")
 
 
 def classify_title(title: str | None) -> str | None:
