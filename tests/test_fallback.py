@@ -130,3 +130,23 @@ def test_a_page_with_no_article_gives_nothing():
     menu = "<html><head><title>栏目</title></head><body><ul>" + "".join(
         f"<li><a href='/{i}'>第{i}条新闻标题比较长的链接文字</a></li>" for i in range(30)) + "</ul></body></html>"
     assert fallback.recover({"title": None, "body": ""}, lxml_html.fromstring(menu), "http://example.gov.cn/") is None
+
+
+_DIV_PARAGRAPHS = """<html><head><meta name="PubDate" content="2023-11-02 09:30"><title>某区门户</title></head><body>
+<div class="hd"><h1>某区人民政府</h1></div>
+<div class="detail"><div class="detail-title"><h2>区长吴强主持召开区政府第30次常务会议</h2></div>
+<div class="detail-body">
+<div style="text-indent:2em">11月1日,区长<span>吴强</span>主持召开区政府第30次常务会议。</div>
+<div style="text-indent:2em">会议听取了冬季供暖准备情况的汇报,研究了老旧小区改造计划。</div>
+<div><img src="/img/1.jpg"></div>
+<div style="text-indent:2em">副区长邓华、马力参加会议。</div></div></div>
+<div class="ft">Copyright 某区人民政府 版权所有</div></body></html>"""
+
+
+def test_paragraphs_written_as_divs_and_the_heading_next_to_the_site_logo():
+    fields = fallback.article_fields(lxml_html.fromstring(_DIV_PARAGRAPHS), "http://example.gov.cn/b/2.html")
+    assert fields["title"] == "区长吴强主持召开区政府第30次常务会议"  # not the logo's heading
+    assert fields["published_at"] == "2023-11-02 09:30"
+    assert fields["body"].split("\n") == ["11月1日,区长吴强主持召开区政府第30次常务会议。",
+                                          "会议听取了冬季供暖准备情况的汇报,研究了老旧小区改造计划。",
+                                          "副区长邓华、马力参加会议。"]

@@ -57,27 +57,37 @@ def _meta_tags(root) -> dict[str, str]:
     return tags
 
 
-def _own_paragraphs(el) -> list[str]:
-    """The paragraphs an element holds itself: its ``<p>`` children, else its text runs
-    between ``<br>`` (inline children such as ``<span>`` belong to the run they stand in)."""
-    ps = [child for child in el if isinstance(child.tag, str) and child.tag == "p"]
-    if ps:
-        return [text.collapse(_STRING(p)) for p in ps]
-    runs, current = [], [el.text or ""]
+_INLINE = {"span", "font", "b", "strong", "em", "i", "u", "a", "sup", "sub", "img", "br", "label", "small", "big"}
+_PARAGRAPH_BLOCKS = {"p", "div", "section", "blockquote", "center", "dd"}
+
+
+def _inline_only(root) -> set:
+    """The elements that hold inline content only, found in one pass from the leaves up."""
+    found = set()
+    for el in reversed(list(root.iter())):
+        if all(not isinstance(c.tag, str) or (c.tag in _INLINE and c in found) for c in el):
+            found.add(el)
+    return found
+
+
+def _own_paragraphs(el, inline_only: set) -> list[str]:
+    """The paragraphs an element holds itself: its paragraph children (`<p>`, or a `<div>`
+    of inline content) and its own text runs between `<br>` (inline children belong to the
+    run they stand in).  Text inside other blocks is those blocks' own."""
+    paragraphs, run = [], [el.text or ""]
     for child in el:
         if not isinstance(child.tag, str):
-            current.append(child.tail or "")
-            continue
-        if child.tag == "br":
-            runs.append("".join(current))
-            current = [child.tail or ""]
-        elif child.tag in ("span", "font", "b", "strong", "em", "i", "u", "a"):
-            current.append(_STRING(child) + (child.tail or ""))
-        else:  # a block child ends the run; its text is its own block's
-            runs.append("".join(current))
-            current = [child.tail or ""]
-    runs.append("".join(current))
-    return [text.collapse(r) for r in runs]
+            run.append(child.tail or "")
+        elif child.tag in _INLINE and child.tag != "br":
+            run.append(_STRING(child) + (child.tail or ""))
+        else:  # <br> ends a run; so does any block, which is a paragraph itself or holds its own
+            paragraphs.append("".join(run))
+            # A block of inline content is a paragraph, whether written <p> or <div>.
+            if child.tag in _PARAGRAPH_BLOCKS and child in inline_only:
+                paragraphs.append(_STRING(child))
+            run = [child.tail or ""]
+    paragraphs.append("".join(run))
+    return [text.collapse(p) for p in paragraphs]
 
 
 def _furniture(paragraphs: list[str]) -> bool:
@@ -92,13 +102,14 @@ def _link_chars(el) -> int:
 def _densest_block(root):
     """(element, paragraphs) of the block with the most own text, links not counted."""
     best, best_score, best_paragraphs = None, 0, []
+    inline_only = _inline_only(root)
     stack = [root]
     while stack:
         el = stack.pop()
         if _skipped(el):
             continue
         stack.extend(child for child in el if isinstance(child.tag, str))
-        paragraphs = [p for p in _own_paragraphs(el) if p]
+        paragraphs = [p for p in _own_paragraphs(el, inline_only) if p]
         if not paragraphs:
             continue
         own = sum(len(_HAN_RE.findall(p)) for p in paragraphs)
@@ -113,27 +124,31 @@ def _densest_block(root):
 
 
 def _title(root, meta: dict[str, str], body_el) -> str | None:
+    """Meta ``ArticleTitle``; else the heading the ``<title>`` repeats (a site's logo heading
+    may be repeated too: the longer is the article's); else the last heading before the body;
+    else the longest part of the ``<title>`` (`标题_站名`, `站名|标题`: a site's name is
+    shorter than an article's title)."""
     if meta.get("ArticleTitle"):
         return text.collapse(meta["ArticleTitle"])
     page_title = text.collapse(" ".join(root.xpath("//title//text()")))
-    headings = []
-    for tag in _HEADINGS:
-        for h in root.iter(tag):
-            if body_el is not None and any(a is body_el for a in h.iterancestors()):
-                continue
-            heading = text.collapse(_STRING(h))
+    headings, body_at = [], None  # (position in the document, text)
+    for i, el in enumerate(root.iter()):
+        if el is body_el:
+            body_at = i
+        if el.tag in _HEADINGS and (body_el is None or body_el not in el.iterancestors()):
+            heading = text.collapse(_STRING(el))
             if len(heading) >= 4:
-                headings.append(heading)
-    # The heading that the <title> repeats is the article's; the site's logo heading is not.
-    repeated = [h for h in headings if page_title and h in page_title]
+                headings.append((i, heading))
+    repeated = [h for _, h in headings if page_title and h in page_title]
     if repeated:
         return max(repeated, key=len)
-    if page_title:
-        # `标题_站名`, `站名|标题`: a site's name is shorter than an article's title.
-        parts = [p for p in _TITLE_SEPARATOR_RE.split(page_title) if p]
-        if parts:
-            return max(parts, key=len)
-    return headings[0] if headings else None
+    before_body = [h for i, h in headings if body_at is not None and i < body_at]
+    if before_body:
+        return before_body[-1]
+    parts = [p for p in _TITLE_SEPARATOR_RE.split(page_title) if p]
+    if parts:
+        return max(parts, key=len)
+    return headings[0][1] if headings else None
 
 
 def _header_lines(root, body_el) -> list[str]:
