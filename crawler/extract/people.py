@@ -183,7 +183,7 @@ def _chair_in(text: str) -> str | None:
         while clauses and not clauses[-1]:  # `…会议室,主持召开`
             clauses.pop()
         for clause in reversed(clauses[-2:]):
-            clause = _CHAIR_LEAD_RE.sub("", clause)
+            clause = _CHAIR_LEAD_RE.sub("", clause).removesuffix("的")  # `在市长甲的主持下`
             cut = _CHAIR_ADVERBIAL_RE.search(clause)
             if cut and cut.start() > 0:
                 clause = clause[:cut.start()]
