@@ -257,8 +257,8 @@ class EpointList(Generation):
         api = self._api(text)
         category, dept = state["column"]
         missing = [what for what, ok in (
-            ("a siteGuid", guid), (f"the list API (a project path before {self.api_path})", api),
-            ("a categorynum", category)) if not ok]
+            ("siteGuid", guid), (f"list API (no projectName, no URL ending {self.api_path})", api),
+            ("categorynum", category)) if not ok]
         if missing:
             scripts = ", ".join(state["read"])
             spider.listing_unrecognised(
