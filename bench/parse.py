@@ -18,12 +18,32 @@ from crawler.offline import OfflineParser  # noqa: E402
 from tests.snapshots import HTML_TYPES, expected_cases  # noqa: E402
 
 
+# Article pages of each portal's current generation (crawler/replica/current/) measured beside
+# the seed pages: the first few meeting pages, which mix the generation's templates.
+CURRENT_PAGES = 4
+
+
+def current_cases():
+    from crawler.replica import build_site
+
+    site = build_site(60, 1, generation="current")
+    for portal, current in site.current.items():
+        meetings = [e for e in current.entries if e.meeting][:CURRENT_PAGES]
+        for n, e in enumerate(meetings):
+            yield portal, f"{portal}-current-{n}", current.page(e), current.url_of(e), current.html_type
+
+
+def cases():
+    for portal, expected_path, page, url in expected_cases():
+        yield portal, expected_path.stem, page.read_bytes(), url, HTML_TYPES[portal]
+    yield from current_cases()
+
+
 def measure(repeat: int) -> list[tuple[str, float, float, float]]:
     rows = []
-    for portal, expected_path, page, url in expected_cases():
+    for portal, name, body, url, content_type in cases():
         parser = OfflineParser(portal)
-        body = page.read_bytes()
-        headers = {"Content-Type": HTML_TYPES[portal]}
+        headers = {"Content-Type": content_type}
         start = time.perf_counter()
         assert parser.parse(parser.response(url, body, headers)) is not None
         first = (time.perf_counter() - start) * 1000
@@ -33,7 +53,7 @@ def measure(repeat: int) -> list[tuple[str, float, float, float]]:
             start = time.perf_counter()
             parser.parse(response)
             samples.append((time.perf_counter() - start) * 1000)
-        rows.append((expected_path.stem, first, statistics.mean(samples), statistics.median(samples)))
+        rows.append((name, first, statistics.mean(samples), statistics.median(samples)))
     return rows
 
 
