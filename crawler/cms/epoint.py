@@ -148,6 +148,19 @@ class EpointList(Generation):
         # A shell that keeps its parameters in the site scripts: it loads one and names a column.
         return bool(self._script_urls(response)) and bool(self._column(response, inline)[0])
 
+    def parameters(self, response) -> dict:
+        if response.meta.get("splash"):
+            return {"rendered": True}
+        inline = self._inline(response)
+        category, dept = self._column(response, inline)
+        guid, api = _SITE_GUID.search(inline), self._api(inline)
+        out = {"categorynum": category, "deptcode": dept}
+        if guid and api:
+            out.update(siteGuid=guid.group(1), api=api)
+        else:
+            out["site scripts"] = [urlsplit(u).path for u in self._script_urls(response)]
+        return out
+
     def start(self, spider, response):
         if response.meta.get("splash"):
             return self.rendered(spider, response)
