@@ -92,6 +92,8 @@ def test_yingkou_shell_reads_webbuildercommon_then_posts_the_wrapped_string_body
     shell, _ = answer(site, scrapy.Request(shell_url))
     articles, listings = split(parser.spider.parse(shell))
     assert parser.stats.get_value("listing/generation/epoint") == 1  # not the static pager's page
+    assert json.loads(parser.stats.get_value("listing/parameters")) == {
+        "categorynum": "001001003004", "deptcode": "", "site scripts": ["/js/webBuilderCommon.js"]}
     # The shell names neither the project path nor the siteGuid: its site script is read first.
     assert articles == [] and [(r.method, r.url) for r in listings] == [
         ("GET", "http://www.yingkou.gov.cn/js/webBuilderCommon.js")]
