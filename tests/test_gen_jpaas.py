@@ -319,6 +319,8 @@ def test_a_crawl_of_the_current_site_yields_exactly_its_meetings(seed, tmp_path)
     assert sorted(set(expected) - set(urls)) == [], "meetings missed"
     assert {i["url"]: p for i in items if (p := mismatches(i, expected[i["url"]]))} == {}
     assert "/col/col" in " ".join(urls) and any("/col/" not in u for u in urls)  # both URL shapes
+    # The row linking the sibling column was not fetched as an article; no page was dropped.
+    assert "'listing/skipped/column_link': 1," in r.stderr and "article/dropped" not in r.stderr
 
 
 def test_the_replica_varies_what_jpaas_sites_vary():
