@@ -13,6 +13,7 @@ from .static import StaticList
 
 class Iqilu2017(StaticList):
     name = "iqilu2017"
+    recognition_order = 80
     list_items = "ul.news-list.type-a > li"
     list_date = "span.time::text"
     articles = (

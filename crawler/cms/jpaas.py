@@ -86,6 +86,8 @@ class Jpaas(Generation):
     side_words = ("右侧", "左侧", "侧栏", "侧边", "热点", "推荐", "排行", "友情")
     # The page size asked for; the server may use its own, which its pager reports.
     page_size = 30
+    # Recognised by a script element naming an API: before generations that see entries in HTML.
+    recognition_order = 20
 
     # --- recognising the column page -------------------------------------------------------
 
@@ -107,6 +109,13 @@ class Jpaas(Generation):
 
     def recognise(self, response) -> bool:
         return self.list_unit(response) is not None
+
+    def parameters(self, response) -> dict:
+        unit = self.list_unit(response)
+        query = dict(unit["query"])
+        return {"tagId": unit["tag"], "pageId": query.get("pageId"), "webId": query.get("webId"),
+                "tplSetId": query.get("tplSetId"), "parseType": query.get("parseType"),
+                "units": [u["tag"] for u in self.units(response)]}
 
     # --- the list API ----------------------------------------------------------------------
 
