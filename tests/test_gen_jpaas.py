@@ -136,6 +136,12 @@ def test_tag_ids_that_name_a_list(tag):
     assert Jpaas().list_unit(page)["tag"] == tag
 
 
+def test_what_query_data_leaves_out_comes_from_the_script(parser):
+    script = unit("分页列表").replace("'parseType':'bulidstatic',", "")
+    _, [request] = run(parser, parser.spider.parse, parser.response(COLUMN, column_page(script), HTML))
+    assert dict(parse_qsl(urlsplit(request.url).query))["parseType"] == "buildstatic"
+
+
 def test_query_data_in_either_quote():
     assert query_pairs("{'a':'1', \"b\" : \"二\"}") == [("a", "1"), ("b", "二")]
 
@@ -236,8 +242,15 @@ def test_a_row_linking_another_column_is_not_an_article(parser):
             '<li><a href="/col/col40003/" title="政府常务会议">政府常务会议</a></li>'
             '<li><a href="/col/col40002/art/2026/art_55555555555555555555555555555555.html" '
             'title="莱山区政府第五次全体会议">莱山区政府第五次全体会议</a><span>2026-06-01</span></li>')
-    [article], _ = follow(parser, first_request(parser), answer(rows_html(rows)))
-    # An article of another column is still an article of this list.
+    rows += ('<li><span class="bt-prefix"><a href="/col/col40002/index.html">[全体会议]</a></span>'
+             '<a href="/col/col40002/art/2026/art_66666666666666666666666666666666.html" '
+             'title="莱山区政府第四次全体会议">莱山区政府第四次全体会议</a><span>2026-03-01</span></li>')
+    first, second = follow(parser, first_request(parser), answer(rows_html(rows)))[0]
+    # An article of another column is still an article of this list; a row that leads with
+    # its column's link is still the article's.
+    assert second.url == f"{HOST}/col/col40002/art/2026/art_66666666666666666666666666666666.html"
+    assert second.meta["listing_title"] == "莱山区政府第四次全体会议"
+    article = first
     assert article.url == f"{HOST}/col/col40002/art/2026/art_55555555555555555555555555555555.html"
     assert parser.stats.get_value("listing/skipped/column_link") == 2
 

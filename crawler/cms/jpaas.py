@@ -33,6 +33,7 @@ from .generation import Generation
 _UNIT_XPATH = '//script[@querydata][contains(@url, "build/unit")]'
 # 'key':'value' pairs of queryData, either quote, in the order the page writes them.
 _PAIR_RE = re.compile(r"""(['"])([^'"]*)\1\s*:\s*(['"])([^'"]*)\3""")
+_SCRIPT_KEYS = ("parseType", "webId")
 _DATE_RE = re.compile(r"\d{4}\s*-\s*\d{1,2}\s*-\s*\d{1,2}")
 # A row that links a column page (a sub-column, a sibling list) rather than an article.
 _COLUMN_PAGE_RE = re.compile(r"/col/col\d+/?(?:index\.s?html?)?$")
@@ -97,6 +98,10 @@ class Jpaas(Generation):
         for script in response.xpath(_UNIT_XPATH):
             pairs = query_pairs(script.attrib.get("querydata"))
             if pairs:
+                # The script's own attributes stand in for what queryData leaves out.
+                given = dict(pairs)
+                pairs = [(key, script.attrib[key.lower()]) for key in _SCRIPT_KEYS
+                         if key not in given and script.attrib.get(key.lower())] + pairs
                 found.append({"api": response.urljoin(script.attrib["url"]), "query": pairs,
                               "tag": dict(pairs).get("tagId", "")})
         return found
@@ -165,13 +170,16 @@ class Jpaas(Generation):
         sel = Selector(text=html)
         entries, columns = [], 0
         for row in sel.xpath(_ROWS_XPATH):
-            link = row.xpath(".//a[@href]")[0]
+            links = [a for a in row.xpath(".//a[@href]")
+                     if not a.attrib["href"].strip().startswith(("javascript:", "#"))]
+            # The article link is the row's first link to something other than a column page
+            # (a row may lead with its column's name, or link nothing but another column).
+            articles = [a for a in links if not _COLUMN_PAGE_RE.search(urlsplit(a.attrib["href"].strip()).path)]
+            if not articles:
+                columns += bool(links)
+                continue
+            link = articles[0]
             href = link.attrib["href"].strip()
-            if href.startswith(("javascript:", "#")):
-                continue
-            if _COLUMN_PAGE_RE.search(urlsplit(href).path):
-                columns += 1
-                continue
             date = _DATE_RE.search(" ".join(row.xpath(".//text()[not(ancestor::a)]").getall()))
             entries.append(Entry(url=href, title=link.attrib.get("title") or link.xpath("string()").get(),
                                  date=re.sub(r"\s", "", date.group()) if date else None))
