@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import timedelta
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from ..common import Response, attr, esc, rng_for, truncate, ymd
 from ..portal import TOPICS, attachment_response
@@ -163,7 +163,10 @@ class LaishanJpaas(CurrentSite):
 
     def api(self, query: str, headers: dict) -> Response:
         q = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
-        if headers.get("x-requested-with") != "XMLHttpRequest" or headers.get("referer") != self.column_url():
+        # The script's request: XMLHttpRequest from the column page (its path: the same site may be
+        # served under other hosts, crawler/replica/extra.py).
+        referer = urlsplit(headers.get("referer") or "")
+        if headers.get("x-requested-with") != "XMLHttpRequest" or referer.path != urlsplit(self.column_url()).path:
             return Response(403, [("Content-Type", "application/json;charset=UTF-8")],
                             b'{"success":false,"code":"403","message":"forbidden"}')
         known = all(q.get(k) == v for k, v in (("parseType", self.parse_type), ("webId", WEB_ID), ("tplSetId", TPL_SET),
