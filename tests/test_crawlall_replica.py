@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from crawler.replica import build_site
-from crawler.store import Store, dedupe_key
+from crawler.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,21 +19,23 @@ def test_crawlall_on_the_in_process_replica_stores_every_meeting_once(tmp_path):
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "crawlall: ok — 5 portal(s) healthy (exit 0)" in result.stdout
-    # crawlall --replica serves every generation (both) and crawls each from its listing: a
-    # portal served in two generations lists its meetings twice, at two URLs; each is stored once.
+    # The replica serves both generations where a portal has a current one: each meeting is
+    # stored once, at its archive or its current URL.
     site = build_site(articles=30, seed=5, generation="both")
     store = Store(db)
     try:
         stored = {}
         for item in store.iter_items():
-            stored.setdefault(item["portal"], []).append(item)
+            stored.setdefault(item["portal"], []).append(item["url"])
     finally:
         store.close()
     for portal in ("yingkou", "beipiao", "laishan", "zhanqian", "jining"):
-        items = stored.get(portal, [])
-        expected = {}
+        urls = stored.get(portal, [])
+        assert len(urls) == len(set(urls))
+        meeting_of = {}
         for generation in site.generations_of(portal):
-            for e in site.expected_items(portal, generation):
-                expected.setdefault(dedupe_key(e), set()).add(e["url"])
-        assert sorted(dedupe_key(i) for i in items) == sorted(expected), portal
-        assert all(i["url"] in expected[dedupe_key(i)] for i in items), portal
+            served = site.portal(portal, generation)
+            meeting_of.update({served.url_of(e): e.idx for e in served.entries if e.meeting})
+        assert set(urls) <= set(meeting_of), portal
+        meetings = [meeting_of[u] for u in urls]
+        assert sorted(meetings) == sorted(set(meeting_of.values())), portal
