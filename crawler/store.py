@@ -468,10 +468,12 @@ class Store:
             )
             return UPDATED, mid
         if old["url"] != row["url"]:
+            # The same meeting at a new address (a portal's new CMS): the record takes what the
+            # new page prints around it too (breadcrumb, category …), not only its URL.
             conn.execute(
                 meetings.update()
                 .where(meetings.c.id == mid)
-                .values(url=row["url"], last_seen=now, last_changed=now)
+                .values(**row, last_seen=now, last_changed=now)
             )
             return MOVED, mid
         conn.execute(meetings.update().where(meetings.c.id == mid).values(last_seen=now))
