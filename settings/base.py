@@ -60,8 +60,11 @@ PARSE_PROCESS_RESTARTS = 3
 PARSE_TIMEOUT = 60
 
 DOWNLOADER_MIDDLEWARES = {
-    # Before HttpProxyMiddleware (750), which sends the request to the mirror.
-    "crawler.middlewares.PortalMirrorMiddleware": 740,
+    # Where requests go (crawler/hosts.py): portal hosts only, with any port, also for
+    # redirects and robots.txt; PORTAL_MIRROR routing (meta["proxy"], sent by
+    # HttpProxyMiddleware at 750); no private addresses off the given origins.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.HostPolicyMiddleware": 50,
     # After decompression (590) on the way back: re-read a page whose declared charset is wrong.
     "crawler.middlewares.CharsetCheckMiddleware": 580,
     # Scrapy's redirects, counting what a redirect loop drops (redirect/max_reached).
