@@ -194,15 +194,14 @@ MOVED_HOST = "moved.example"
 # The targets of offsite_redirect, in turn; {host}, {port}, {path} of the article.
 OFFSITE_REDIRECTS = ("http://" + MOVED_HOST + "{path}", "http://127.0.0.2{path}",
                      "http://169.254.169.254/latest/meta-data/", "http://{host}:{port}{path}")
-_LONG_FILLER = "，会议逐项听取了各街道和部门关于年度重点任务推进情况的汇报并作出安排"
-
-
 def long_title(title: str, length: int = 1000) -> str:
-    """``title`` padded to ``length`` characters with a clause that reads like a title."""
-    out = title
-    while len(out) < length:
-        out += _LONG_FILLER
-    return out[:length]
+    """``title`` padded to ``length`` characters with Han characters drawn from a generator
+    seeded by the title: the same every time, and no repetition for the database to compress
+    (PostgreSQL compresses an index row before it checks its size)."""
+    import random
+
+    rng = random.Random(title)
+    return title + "".join(chr(rng.randrange(0x4E00, 0x9FA6)) for _ in range(length - len(title)))
 
 
 def _charset(resp: Response) -> str:
