@@ -199,3 +199,29 @@ def test_without_a_mirror_redirects_and_other_ports_or_subdomains_never_reach_pr
     assert log.count("not a public address") == 4
     # foreign name, 127.0.0.2 and 169.254.169.254: not portal hosts at all
     assert "'offsite/filtered': 3" in log
+
+
+def test_rendered_listing_goes_to_splash_unproxied_and_splash_is_let_through():
+    """With render=splash and a mirror: the portal request is not proxied (SplashMiddleware
+    turns it into a request to SPLASH_URL, whose browser uses the mirror), and the request
+    to Splash passes the host check as a service of the crawl."""
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy.utils.project import get_project_settings
+
+    from crawler.middlewares import HostPolicyMiddleware
+    from spiders.zhanqian import ZhanqianSpider
+
+    settings = get_project_settings()
+    settings.setdict({"MEETINGS_DB": "", "PORTAL_MIRROR": "http://127.0.0.1:8601"})
+    crawler = Crawler(ZhanqianSpider, settings)
+    crawler.spider = ZhanqianSpider.from_crawler(crawler, render="splash")
+    crawler.stats = MemoryStatsCollector(crawler)
+    hosts_mw = HostPolicyMiddleware.from_crawler(crawler)
+    hosts_mw.spider_opened(crawler.spider)
+    listing = crawler.spider.rendered_listing(2)
+    assert hosts_mw.process_request(listing) is None and "proxy" not in listing.meta
+    # what SplashMiddleware (which needs a running engine) makes of it: a request to Splash
+    to_splash = listing.replace(url=f"{crawler.settings['SPLASH_URL']}/execute",
+                                meta={**listing.meta, "_splash_processed": True})
+    assert hosts_mw.process_request(to_splash) is None and "proxy" not in to_splash.meta
