@@ -510,10 +510,16 @@ class Store:
     ) -> list[tuple[str, Any]]:
         """:meth:`upsert_many`, except that an item that cannot be stored does not take the
         others with it: when the batch fails, its items are stored one transaction each, and
-        an item that fails alone gets ``(FAILED, the exception)``."""
+        an item that fails alone gets ``(FAILED, the exception)``.  A batch refused for what
+        is no item's fault (a lock wait past the lock timeout, a statement timeout, a lost
+        connection: ``BATCH_ERRORS``) fails as a whole, at once."""
         entries = [(item, list(aliases)) for item, aliases in entries]
         try:
             return self.upsert_many(entries, now)
+        except BATCH_ERRORS as e:
+            # A lock wait, a timeout, a lost connection: no item is to blame, and retrying
+            # them one by one would wait once per item.
+            return [(FAILED, e)] * len(entries)
         except ROW_ERRORS as e:
             if len(entries) == 1:
                 return [(FAILED, e)]
@@ -882,6 +888,8 @@ class Store:
 # What storing one item may raise: the database's refusal (either driver, or SQLAlchemy's
 # wrapping of it), or a value that does not convert.
 ROW_ERRORS = (sa.exc.SQLAlchemyError, sqlite3.Error, ValueError, TypeError, OverflowError)
+# What refuses a whole batch rather than one of its rows.
+BATCH_ERRORS = (sa.exc.OperationalError, sqlite3.OperationalError)
 
 
 def check_storable(item: Mapping[str, Any]) -> str | None:

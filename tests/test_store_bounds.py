@@ -139,7 +139,7 @@ def test_schema_1_postgresql_index_is_replaced(pg_server):
     try:
         with store.engine.connect() as c:
             assert "substr" in c.exec_driver_sql(
-                "select indexdef from pg_indexes where indexname = 'ix_meetings_url'").scalar()
+                "select indexdef from pg_indexes where indexname = 'ix_meetings_url' and schemaname = current_schema()").scalar()
         assert store.upsert(item(1, url="http://www.bp.gov.cn/" + "b" * 4000))[0] == NEW
     finally:
         store.close()
@@ -176,3 +176,46 @@ def test_crawl_with_long_titles_feed_and_store_agree(long_title_replica, db_url,
         assert {u for u, i in stored.items() if len(i["title"]) >= 1000} == set(hook.affected)
         assert stats.get("store/failed", 0) == 0
         assert stats.get("store/new" if run == 1 else "store/unchanged") == len(stored)
+
+
+def test_pipeline_survives_a_refused_batch_counts_it_and_stores_the_next(tmp_path, caplog):
+    """A flush the database refuses (here: a write lock held by another connection past
+    STORE_LOCK_TIMEOUT) is logged at ERROR and counted, never raised out of the flush timer;
+    the next flush stores; items no store can hold alike are dropped before the feed."""
+    from scrapy import Spider
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.test import get_crawler
+
+    from crawler.items import MeetingItem
+    from pipelines.store import StorePipeline
+
+    class S(Spider):
+        name = "beipiao"
+
+    db = f"sqlite:///{tmp_path}/m.db"
+    crawler = get_crawler(S, {"MEETINGS_DB": db, "STORE_LOCK_TIMEOUT": 0.2, "STORE_BATCH_SECONDS": 0,
+                              "STORE_BATCH_SIZE": 100})
+    crawler.spider = crawler._create_spider()
+    crawler.stats.open_spider()
+    pipe = StorePipeline.from_crawler(crawler)
+    pipe.open_spider()
+    with pytest.raises(DropItem):
+        pipe.process_item(MeetingItem(item(9, title="会\x00议")))
+    holder = sqlite3.connect(f"{tmp_path}/m.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    for n in (1, 2):
+        pipe.process_item(MeetingItem(item(n)))
+    pipe._timed_flush()  # must not raise
+    holder.execute("ROLLBACK")
+    holder.close()
+    pipe.process_item(MeetingItem(item(3)))
+    pipe._timed_flush()
+    pipe.close_spider()
+    pipe.spider_closed(crawler.spider, "finished")
+    stats = crawler.stats.get_stats()
+    assert stats["store/failed"] == 2 and stats["store/new"] == 1
+    assert stats["store/dropped/nul"] == 1
+    assert caplog.text.count("could not store") == 2
+    assert [r.levelname for r in caplog.records if "could not store" in r.getMessage()] == ["ERROR", "ERROR"]
+    assert pipe.store.count() == 1
+    pipe.store.close()
