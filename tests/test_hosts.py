@@ -219,7 +219,8 @@ def test_rendered_listing_goes_to_splash_unproxied_and_splash_is_let_through():
     crawler.stats = MemoryStatsCollector(crawler)
     hosts_mw = HostPolicyMiddleware.from_crawler(crawler)
     hosts_mw.spider_opened(crawler.spider)
-    listing = crawler.spider.rendered_listing(2)
+    spider = crawler.spider
+    listing = spider.generation("epoint").rendered_listing(spider, spider.start_urls[0], 2)
     assert hosts_mw.process_request(listing) is None and "proxy" not in listing.meta
     # what SplashMiddleware (which needs a running engine) makes of it: a request to Splash
     to_splash = listing.replace(url=f"{crawler.settings['SPLASH_URL']}/execute",
