@@ -54,7 +54,7 @@ def third_party_imports() -> list[str]:
 def test_the_scan_finds_what_the_project_uses():
     found = {n.split(".")[0] for n in third_party_imports()}
     # The benchmark's extractors, the store's engine, Scrapy itself.
-    assert {"scrapy", "sqlalchemy", "trafilatura", "gne"} <= found, found
+    assert {"scrapy", "sqlalchemy", "trafilatura", "gne", "apprise", "aiosmtpd"} <= found, found
     assert "crawler.store" in project_modules()
 
 

@@ -7,6 +7,8 @@
 * shows live progress on a terminal, plain log lines under cron;
 * prints a summary table per portal, stores it and the health verdict with each spider's
   row in the runs table (stats key ``crawlall``);
+* sends one alert per run to ``ALERT_URLS`` on a failure, a new warning or a recovery
+  (crawler/alerts.py);
 * exits 0 only when every spider finished and passed its health checks (crawler/health.py).
 
 Exit status: 0 ok · 1 a spider failed or a health check failed · 2 usage error ·
@@ -151,7 +153,7 @@ class Command(ScrapyCommand):
             rows.append(row)
         failed = [r for r in rows if r["health"] == "fail"]
         exitcode = EXIT_FAILED if (failed or self.crawler_process.bootstrap_failed) else EXIT_OK
-        self._store_summary(rows, started, exitcode, file_handler)
+        stored = self._store_summary(rows, started, exitcode, file_handler)
 
         table = format_table(rows)
         if failed:
@@ -167,19 +169,59 @@ class Command(ScrapyCommand):
         if file_handler is not None:
             _file_only(file_handler, f"run summary\n{table}\n{verdict}",
                        logging.ERROR if exitcode else logging.INFO)
+        self._alert(rows, stored, started, exitcode, file_handler)
         return exitcode
 
-    def _store_summary(self, rows, started, exitcode, file_handler) -> None:
-        """Add the summary row and health verdict to each spider's run in the runs table."""
+    def _alert(self, rows, stored, started, exitcode, file_handler) -> None:
+        """One message to ALERT_URLS about new failures and warnings, repeats and recoveries;
+        what was reported is remembered with each portal's run (crawler/alerts.py)."""
+        from crawler.alerts import alert_urls, deliver, plan, previous_state
+        from crawler.store import Store
+
+        urls = alert_urls(self.settings)
+        if not urls:
+            return
+        store = None
+        previous = {}
+        if stored:
+            try:
+                store = Store.from_settings(self.settings)
+                previous = previous_state(store, [r["portal"] for r in rows], started)
+            except Exception as e:  # noqa: BLE001 - without the history, report everything
+                logger.error("crawlall: cannot read the alert history from the runs table: %s", e)
+        try:
+            alert = plan(rows, previous, datetime.now(timezone.utc),
+                         repeat_hours=self.settings.getfloat("ALERT_REPEAT_HOURS", 24),
+                         log_file=file_handler.baseFilename if file_handler else None, exit_code=exitcode)
+            delivered = True
+            if alert:
+                results = deliver(urls, alert.title, alert.body, timeout=self.settings.getfloat("ALERT_TIMEOUT", 30))
+                delivered = any(ok for _, ok in results)
+            else:
+                logger.info("crawlall: nothing new to alert about")
+            if store is not None:
+                state = alert.state if delivered else alert.kept_state
+                for portal, (run_id, summary) in stored.items():
+                    store.update_run_stats(run_id, {"crawlall": {**summary, "alerts": state.get(portal, {})}})
+        except Exception as e:  # noqa: BLE001 - alerting never changes the run's outcome
+            logger.error("crawlall: alerting failed: %s: %s", type(e).__name__, e)
+        finally:
+            if store is not None:
+                store.close()
+
+    def _store_summary(self, rows, started, exitcode, file_handler) -> dict:
+        """Add the summary row and health verdict to each spider's run in the runs table;
+        returns ``{portal: (run id, summary stored)}``."""
         from crawler.store import Store, store_enabled
 
+        stored: dict = {}
         if not store_enabled(self.settings):
-            return
+            return stored
         try:
             store = Store.from_settings(self.settings)
         except Exception as e:  # noqa: BLE001
             logger.error("crawlall: cannot open the store to record the summary: %s", e)
-            return
+            return stored
         try:
             latest = {}
             for run in store.runs_since(started):
@@ -188,19 +230,20 @@ class Command(ScrapyCommand):
                 run = latest.get(row["portal"])
                 if run is None:
                     continue
-                store.update_run_stats(run["id"], {
-                    "crawlall": {
-                        **row,
-                        "started_at": started.isoformat(timespec="seconds"),
-                        "exit_code": exitcode,
-                        "log_file": file_handler.baseFilename if file_handler else None,
-                    },
-                })
+                summary = {
+                    **row,
+                    "started_at": started.isoformat(timespec="seconds"),
+                    "exit_code": exitcode,
+                    "log_file": file_handler.baseFilename if file_handler else None,
+                }
+                store.update_run_stats(run["id"], {"crawlall": summary})
                 row["run_id"] = run["id"]
+                stored[row["portal"]] = (run["id"], summary)
         except Exception as e:  # noqa: BLE001
             logger.error("crawlall: could not record the summary in the runs table: %s", e)
         finally:
             store.close()
+        return stored
 
     def _log_to_file(self) -> logging.FileHandler | None:
         pattern = self.settings.get("CRAWLALL_LOG_FILE")
