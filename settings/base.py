@@ -144,6 +144,10 @@ CRAWLALL_LOG_FILE_LEVEL = "INFO"
 ALERT_URLS = os.environ.get("ALERT_URLS", "")
 ALERT_REPEAT_HOURS = 24
 ALERT_TIMEOUT = 30
-# Live progress line on a terminal (never under cron), redrawn every N seconds.
+# `scrapy crawl` on a terminal shows the progress display; its log goes here instead
+# (strftime pattern, {spider}: the spider's name; empty: errors on the console, no file).
+CRAWL_LOG_FILE = "logs/crawl-{spider}-%Y%m%d-%H%M%S.log"
+# Live progress display on a terminal (never under cron), redrawn every N seconds; also for
+# `scrapy crawl`.
 CRAWLALL_PROGRESS = True
 CRAWLALL_PROGRESS_INTERVAL = 0.5

@@ -4,7 +4,7 @@
   with status 3 and says who holds the lock;
 * limits each spider to ``CRAWLALL_SPIDER_TIMEOUT`` seconds (Scrapy's CLOSESPIDER_TIMEOUT);
 * logs to ``CRAWLALL_LOG_FILE`` (strftime pattern, one file per run) as well as the console;
-* shows live progress on a terminal, plain log lines under cron;
+* shows a live progress display on a terminal (crawler/progress.py), plain log lines under cron;
 * prints a summary table per portal, stores it and the health verdict with each spider's
   row in the runs table (stats key ``crawlall``);
 * sends one alert per run to ``ALERT_URLS`` on a failure, a new warning or a recovery
@@ -63,7 +63,18 @@ class Command(ScrapyCommand):
                             help="meeting articles per portal in the replica (default: 60)")
         parser.add_argument("--replica-seed", type=int, default=1, metavar="S")
         parser.add_argument("--no-progress", action="store_true",
-                            help="no live progress line even on a terminal")
+                            help="no live progress display even on a terminal")
+        parser.add_argument("--verbose", action="store_true",
+                            help="on a terminal too, the log lines instead of the progress display")
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        from crawler.progress import quiet_console, wants_display
+
+        # Decided before Scrapy builds its console handler and logs its start-up banner.
+        self.display = wants_display(self.settings, opts.no_progress, opts.verbose)
+        if self.display:
+            quiet_console(self.settings)
 
     def spider_names(self, only: str | None) -> list[str]:
         available = sorted(self.crawler_process.spider_loader.list())
@@ -125,12 +136,14 @@ class Command(ScrapyCommand):
             crawlers.append(crawler)
             self.crawler_process.crawl(crawler, **spargs)
 
-        from crawler.progress import Progress, is_tty
+        from crawler.progress import ProgressDisplay
 
         progress = None
-        if is_tty(sys.stderr) and not opts.no_progress and self.settings.getbool("CRAWLALL_PROGRESS", True):
-            progress = Progress(crawlers, sys.stderr,
-                                interval=self.settings.getfloat("CRAWLALL_PROGRESS_INTERVAL", 0.5))
+        if getattr(self, "display", False):
+            source = " from the offline replica" if opts.replica else ""
+            log = f" · full log: {_shown_path(file_handler.baseFilename)}" if file_handler else ""
+            progress = ProgressDisplay(crawlers, f"crawlall: {len(names)} portal(s){source}{log}", sys.stderr,
+                                       interval=self.settings.getfloat("CRAWLALL_PROGRESS_INTERVAL", 0.5))
             progress.start()
         try:
             self.crawler_process.start()
@@ -165,6 +178,8 @@ class Command(ScrapyCommand):
         else:
             verdict = f"crawlall: ok — {len(rows)} portal(s) healthy (exit 0)"
         sys.stdout.write(f"\n{table}\n\n{verdict}\n")
+        if progress is not None:
+            sys.stdout.write(self._where(rows, file_handler))
         sys.stdout.flush()
         if file_handler is not None:
             _file_only(file_handler, f"run summary\n{table}\n{verdict}",
@@ -208,6 +223,29 @@ class Command(ScrapyCommand):
         finally:
             if store is not None:
                 store.close()
+
+    def _where(self, rows, file_handler) -> str:
+        """For a person at the terminal: where the records and the log are."""
+        from crawler.store import Store, store_enabled
+
+        lines = []
+        if store_enabled(self.settings):
+            new = sum(r["new"] for r in rows)
+            updated = sum(r["updated"] for r in rows)
+            try:
+                store = Store.from_settings(self.settings)
+                try:
+                    total, where = store.count(), store.url
+                finally:
+                    store.close()
+                name = _shown_path(where.database) if where.get_backend_name() == "sqlite" else \
+                    where.render_as_string(hide_password=True)
+                lines.append(f"stored: {total} meetings in {name} ({new} new, {updated} updated in this run)")
+            except Exception as e:  # noqa: BLE001
+                lines.append(f"stored: (store unreadable: {e})")
+        if file_handler is not None:
+            lines.append(f"full log: {_shown_path(file_handler.baseFilename)}")
+        return "".join(f"{line}\n" for line in lines)
 
     def _store_summary(self, rows, started, exitcode, file_handler) -> dict:
         """Add the summary row and health verdict to each spider's run in the runs table;
@@ -280,6 +318,14 @@ def _project_path(value: str | os.PathLike) -> Path:
 
     cfg = closest_scrapy_cfg()
     return (Path(cfg).parent if cfg else Path.cwd()) / path
+
+
+def _shown_path(path: str) -> str:
+    """A path as short as it is clear: relative to the current directory when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _file_only(handler: logging.Handler, message: str, level: int) -> None:
