@@ -20,6 +20,8 @@ demo: install
 	$(BIN)/scrapy crawlall --replica
 	$(BIN)/scrapy export data/meetings.csv
 	$(BIN)/scrapy export data/meetings.json
+	@echo "next: $(BIN)/scrapy crawlall --replica    # again: nothing new, nothing stored twice"
+	@echo "      $(BIN)/scrapy export laishan.csv --portal laishan --since 2022-01-01"
 
 test: install
 	$(BIN)/python -m pytest -q
