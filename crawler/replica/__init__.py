@@ -7,10 +7,11 @@
 """
 
 
-def build_site(articles: int = 60, seed: int = 1):
+def build_site(articles: int = 60, seed: int = 1, generation: str = "archive"):
+    """``generation``: "archive" (the snapshots), "current" (each portal's CMS today) or "both"."""
     from .site import build_site as _build
 
-    return _build(articles, seed)
+    return _build(articles, seed, generation)
 
 
 def listen(site, port: int = 0, interface: str = "127.0.0.1", latency_ms: float = 0, reactor=None):
