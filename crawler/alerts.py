@@ -72,6 +72,12 @@ class Alert:
     def __bool__(self) -> bool:
         return bool(self.reported or self.recovered)
 
+    @property
+    def kind(self) -> str:
+        """apprise's notification type (services colour or mark it): the worst news."""
+        levels = {level for _, _, level in self.reported}
+        return "failure" if FAIL in levels else "warning" if WARN in levels else "success"
+
 
 def plan(
     rows: Iterable[Mapping[str, Any]],
@@ -156,7 +162,8 @@ def _message(rows, alert, persisting, log_file, exit_code, host, now) -> tuple[s
 # --- delivery -------------------------------------------------------------------------------
 
 
-def deliver(urls: list[str], title: str, body: str, timeout: float = 30) -> list[tuple[str, bool]]:
+def deliver(urls: list[str], title: str, body: str, timeout: float = 30,
+            kind: str = "info") -> list[tuple[str, bool]]:
     """Send one message to every URL; returns ``[(masked url, delivered)]`` and logs each
     failure.  Never raises and never takes longer than ``timeout`` seconds."""
     try:
@@ -183,7 +190,8 @@ def deliver(urls: list[str], title: str, body: str, timeout: float = 30) -> list
 
     def send(service) -> bool:
         try:
-            return bool(service.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT))
+            return bool(service.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT,
+                                       notify_type=apprise.NotifyType(kind)))
         except Exception as e:  # noqa: BLE001 - a plugin's bug must not end the run
             logger.error("alert to %s raised %s: %s", _masked(service), type(e).__name__, e)
             return False

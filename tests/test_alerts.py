@@ -139,6 +139,7 @@ def test_one_alert_per_problem_then_quiet_then_recovered_then_a_dead_url(tmp_pat
         assert "jining" not in text  # a healthy portal is no news
         assert re.search(r"^laishan\s+\d+\s+0\s.*\sFAIL$", text, re.M), text  # its table row, intact
         assert f"log: {tmp_path}/logs/crawlall-" in text
+    assert hook["type"] == "failure"
     assert "alert sent to json://127.0.0.1:" in first.stderr
 
     # 2. The same failure again, well within ALERT_REPEAT_HOURS: nothing sent.
@@ -156,6 +157,7 @@ def test_one_alert_per_problem_then_quiet_then_recovered_then_a_dead_url(tmp_pat
     for text in (box.texts()[1], f"{posts[1][1]['title']}\n{posts[1][1]['message']}"):
         assert "recovered — laishan" in text and "recovered laishan: listing_empty" in text
         assert "FAILED" not in text
+    assert posts[1][1]["type"] == "success"
 
     # The run history holds what was reported: the failure while it lasted, nothing after.
     store = Store(f"sqlite:///{tmp_path}/m.db")
@@ -235,6 +237,7 @@ def test_warnings_are_reported_once_and_a_new_problem_beside_an_old_one_is_news(
     stale = row("jining", "warn", warnings=["stale: no new record for 75 days"])
     first = plan([stale], {}, T0)
     assert first.reported == [("jining", "stale", "warn")] and "warning — jining [stale]" in first.title
+    assert first.kind == "warning"
     week = plan([stale], first.state, T0 + timedelta(days=7))
     assert not week
     both = row("jining", "fail", failures=["errors: 3 error(s) logged"], warnings=["stale: no new record for 82 days"])

@@ -212,7 +212,8 @@ class Command(ScrapyCommand):
                          log_file=file_handler.baseFilename if file_handler else None, exit_code=exitcode)
             delivered = True
             if alert:
-                results = deliver(urls, alert.title, alert.body, timeout=self.settings.getfloat("ALERT_TIMEOUT", 30))
+                results = deliver(urls, alert.title, alert.body, kind=alert.kind,
+                                  timeout=self.settings.getfloat("ALERT_TIMEOUT", 30))
                 delivered = any(ok for _, ok in results)
             else:
                 logger.info("crawlall: nothing new to alert about")
