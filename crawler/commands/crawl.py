@@ -29,7 +29,7 @@ class Command(ScrapyCrawlCommand):
 
         self.display = len(args) == 1 and wants_display(self.settings, opts.no_progress, opts.verbose)
         self.log_file = self.settings.get("LOG_FILE")
-        if self.display and not self.log_file and self.settings.get("LOG_ENABLED", True):
+        if self.display and not self.log_file and self.settings.getbool("LOG_ENABLED", True):
             from crawler.commands.crawlall import _project_path
 
             pattern = self.settings.get("CRAWL_LOG_FILE") or ""
