@@ -350,3 +350,31 @@ def test_summary_table():
     assert "dropped laishan: duplicate_in_run 2, no_title 1" in text
     assert re.search(r"^laishan\s+3\s+21\s+18\s+1\s+1\s+3\s+0\s+1:15\s+FAIL$", text, re.M), text
     assert re.search(r"^total\s+6\s+41\s+38\s", text, re.M), text
+
+
+def test_display_only_on_a_terminal_over_a_console_of_warnings_at_most():
+    import io
+
+    from scrapy.settings import Settings
+
+    from crawler.progress import quiet_console, wants_display
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty, pipe = Terminal(), io.StringIO()
+    settings = Settings({"LOG_LEVEL": "INFO"}, priority="project")
+    assert wants_display(settings, stream=tty) and not wants_display(settings, stream=pipe)
+    assert not wants_display(settings, verbose=True, stream=tty)
+    assert not wants_display(settings, no_progress=True, stream=tty)
+    quiet_console(settings)
+    assert settings["LOG_LEVEL"] == "ERROR"  # the project's INFO gives way on a terminal
+
+    typed = Settings({"LOG_LEVEL": "INFO"}, priority="project")
+    typed.set("LOG_LEVEL", "INFO", priority="cmdline")  # -L INFO: the log lines, no display
+    assert not wants_display(typed, stream=tty)
+    typed.set("LOG_LEVEL", "WARNING", priority="cmdline")  # cron's line typed at a terminal
+    assert wants_display(typed, stream=tty)
+    quiet_console(typed)
+    assert typed["LOG_LEVEL"] == "WARNING"  # what was asked for stands
