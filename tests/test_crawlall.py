@@ -213,6 +213,7 @@ def test_progress_display_on_a_terminal_and_the_log_in_the_file(tmp_path):
     (log,) = (tmp_path / "logs").glob("crawlall-*.log")
     text = log.read_text("utf-8")
     assert "[scrapy.core.engine] INFO: Spider closed (finished)" in text and "run summary" in text
+    assert "INFO: Scrapy 2." in text and "INFO: Scrapy 2." not in tty  # the start-up banner too
     # The summary on stdout, plain, and where things are.
     out = stdout.decode()
     assert "\r" not in out and "\x1b" not in out

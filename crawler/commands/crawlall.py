@@ -114,6 +114,12 @@ class Command(ScrapyCommand):
         file_handler = None
         try:
             file_handler = self._log_to_file()
+            if file_handler is not None and getattr(self, "display", False):
+                # Scrapy logged its banner (version, settings) while the console took errors
+                # only: the log file gets it now (the console still shows errors only).
+                from scrapy.utils.log import log_scrapy_info
+
+                log_scrapy_info(self.settings)
             self.exitcode = self._crawl(names, spargs, opts, file_handler)
         finally:
             if file_handler is not None:
