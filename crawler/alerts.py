@@ -9,7 +9,7 @@ check's message and the log file's path.
 Each spider's row of the runs table remembers, in ``stats["crawlall"]["alerts"]``, which of its
 checks were reported and when (``{check: {"since": …, "sent": …}}``).  The next run reads the
 portal's previous crawlall run (``Store.recent_runs``) and so says nothing about a failure it
-reported less than ``ALERT_REPEAT_HOURS`` ago, never repeats a warning, and reports a check
+reported less than ``ALERT_REPEAT_HOURS`` ago, never repeats a warning (unless it became a failure), and reports a check
 that was reported and is now gone as recovered.  Nothing is remembered when no message got
 through, so the next run tries again.
 
@@ -101,11 +101,12 @@ def plan(
         state: dict[str, dict[str, str]] = {}
         for check, (level, _text) in active_checks(row).items():
             seen = before.get(check)
-            if seen and (level == WARN or now - _parse(seen["sent"]) < repeat):
+            worse = bool(seen) and level == FAIL and seen.get("level") == WARN  # a warning became a failure
+            if seen and not worse and (level == WARN or now - _parse(seen["sent"]) < repeat):
                 state[check] = dict(seen)  # reported already: quiet
             else:
                 alert.reported.append((portal, check, level))
-                state[check] = {"since": seen["since"] if seen else stamp, "sent": stamp}
+                state[check] = {"since": seen["since"] if seen else stamp, "sent": stamp, "level": level}
             if seen:
                 persisting[(portal, check)] = seen["since"]
         alert.recovered += [(portal, check) for check in before if check not in state]

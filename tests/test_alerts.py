@@ -246,6 +246,14 @@ def test_warnings_are_reported_once_and_a_new_problem_beside_an_old_one_is_news(
     # The message shows the whole picture of the portal, the old warning included.
     assert "warn jining stale: no new record for 82 days (since 2026-03-02 06:15 UTC)" in news.body
 
+    # A warning that turns into a failure of the same check is news, within the hour.
+    few = row("laishan", "warn", warnings=["coverage:body: 1 of 3 article pages have a body"])
+    many = row("laishan", "fail", failures=["coverage:body: 2 of 30 article pages have a body"])
+    first = plan([few], {}, T0)
+    worse = plan([many], first.state, T0 + timedelta(hours=1))
+    assert worse.reported == [("laishan", "coverage:body", "fail")] and worse.kind == "failure"
+    assert not plan([many], worse.state, T0 + timedelta(hours=2))
+
 
 def test_recovery_is_reported_per_check_and_only_for_reported_checks():
     first = plan([BROKEN], {}, T0)
