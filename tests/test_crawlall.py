@@ -198,7 +198,9 @@ def on_a_terminal(cmd, env=None, timeout=90) -> tuple[int, str, bytes]:
 
 def test_progress_display_on_a_terminal_and_the_log_in_the_file(tmp_path):
     db = f"sqlite:///{tmp_path}/m.db"
-    base = [SCRAPY, "crawlall", "--replica", "--replica-articles", "20", "--only", "laishan,jining",
+    # One generation per portal, so that every article found is fetched (20/20).
+    base = [SCRAPY, "crawlall", "--replica", "--replica-articles", "20", "--replica-generation", "archive",
+            "--only", "laishan,jining",
             "-s", f"MEETINGS_DB={db}", "-s", f"CRAWLALL_LOCK_FILE={tmp_path}/crawlall.lock",
             "-s", f"CRAWLALL_LOG_FILE={tmp_path}/logs/crawlall-%Y%m%d-%H%M%S-%f.log",
             "-s", "CRAWLALL_PROGRESS_INTERVAL=0.05"]
