@@ -25,6 +25,7 @@ check              level  when
 ``fallback``       warn   article pages read generically because the portal's selectors found
                           no title or body (``article/fallback``): the template changed, the
                           data still flows, the spider's ``ArticleSelectors`` need updating
+``charset``        warn   pages with bytes that decode in no candidate charset, replaced by U+FFFD
 ``stale``          warn   no new record for ``HEALTH_STALE_DAYS`` days (run history)
 =================  =====  ================================================================
 
@@ -186,6 +187,11 @@ def evaluate(
     http_errors = int(stats.get("httperror/response_ignored_count", 0))
     if http_errors:
         report.warn("http_errors", f"{http_errors} HTTP error response(s) ignored")
+
+    bad_bytes = int(stats.get("charset/bad_bytes", 0))
+    if bad_bytes:
+        report.warn("charset", f"{bad_bytes} undecodable byte(s) on {int(stats.get('charset/bad_pages', 0))} "
+                               "page(s), replaced by U+FFFD (charset/bad_bytes)")
 
     if stale_days and stale_days > 0 and history is not None and not int(stats.get("store/new", 0)):
         now = now or datetime.now(timezone.utc)
