@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from .base import Entry, MeetingSpider
 
@@ -92,7 +92,7 @@ class EpointListSpider(MeetingSpider):
         }
         body = json.dumps({"token": "", "params": params}, ensure_ascii=False, separators=(",", ":"))
         return self.listing_request(
-            urljoin(referer, config["api"]),
+            config["api"], base=referer,
             callback=self.parse_api,
             method="POST",
             body=body.encode("utf-8"),
@@ -117,9 +117,9 @@ class EpointListSpider(MeetingSpider):
         entries = [
             Entry(url=d.get("infourl") or "", title=d.get("realtitle") or d.get("title") or "", date=d.get("infodate"))
             for d in data
-            if d.get("infourl")
+            if isinstance(d, dict) and d.get("infourl")
         ]
-        yield from self.follow_entries(response, entries)
         config, page = state["config"], state["page"]
-        if data and (page + 1) * config["pageSize"] < total:
-            yield self.api_request(state["referer"], config, page + 1)
+        more = bool(data) and (page + 1) * config["pageSize"] < total
+        yield from self.follow_page(response, entries,
+                                    lambda: self.api_request(state["referer"], config, page + 1) if more else None)

@@ -39,13 +39,13 @@ class HanwebColumnSpider(MeetingSpider):
         """The column page: the inline group, then the first ``dataproxy.jsp`` group."""
         unit = self.unit_id
         datastore = response.xpath(f'//div[@id="{unit}"]/script[@type="text/xml"]/text()').get() or ""
-        yield from self.follow_entries(response, self.entries_of(datastore))
         script = response.text
         params_m = re.search(rf"var\s+param_{unit}\s*=\s*\{{(.*?)\}}", script, re.S)
         total_m = re.search(rf"\$\('#{unit}'\)\.jpage\(\{{.*?totalRecord\s*:\s*(\d+)", script, re.S)
         per_page_m = re.search(r"perPage\s*:\s*(\d+)", script)
         group_m = re.search(r"groupSize\s*:\s*(\d+)", script)
         if not (params_m and total_m):
+            yield from self.follow_entries(response, self.entries_of(datastore))
             self.crawler.stats.inc_value("listing/layout_errors")
             self.logger.error("no jpage configuration for unit %s on %s", unit, response.url)
             return
@@ -53,9 +53,8 @@ class HanwebColumnSpider(MeetingSpider):
         per_page = int(per_page_m.group(1)) if per_page_m else 15
         group = per_page * (int(group_m.group(1)) if group_m else 3)
         state = {"form": form, "total": int(total_m.group(1)), "per_page": per_page, "group": group}
-        request = self.group_request(response, state, start=group + 1)
-        if request is not None:
-            yield request
+        yield from self.follow_page(response, self.entries_of(datastore),
+                                    lambda: self.group_request(response, state, start=group + 1))
 
     def group_request(self, response, state, start: int):
         total = state["total"]
@@ -76,16 +75,16 @@ class HanwebColumnSpider(MeetingSpider):
                 "Accept": "application/xml, text/xml, */*; q=0.01",
                 "Referer": referer,
             },
-            meta={"hanweb": {**state, "end": end}},
+            meta={"hanweb": {**state, "start": start, "end": end}},
         )
 
     def parse_group(self, response):
         """One ``dataproxy.jsp`` group; the next one follows while records remain."""
         state = response.meta["hanweb"]
-        yield from self.follow_entries(response, self.entries_of(response.text))
         total_m = re.search(r"<totalrecord>(\d+)</totalrecord>", response.text)
         if total_m:
             state = {**state, "total": int(total_m.group(1))}
-        request = self.group_request(response, state, start=state["end"] + 1)
-        if request is not None:
-            yield request
+        promised = min(state["end"], state["total"]) - state.get("start", state["end"]) + 1
+        yield from self.follow_page(response, self.entries_of(response.text),
+                                    lambda: self.group_request(response, state, start=state["end"] + 1),
+                                    expected=promised)

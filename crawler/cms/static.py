@@ -15,10 +15,9 @@ class StaticListSpider(MeetingSpider):
     next_page_xpath: str | None = None  # XPath of the next page's href, where the pager links it
 
     def parse(self, response):
-        yield from self.follow_entries(response, self.list_entries(response))
         next_url = self.next_page_url(response)
-        if next_url:
-            yield self.listing_request(response.urljoin(next_url))
+        yield from self.follow_page(response, self.list_entries(response),
+                                    lambda: self.listing_request(next_url, base=response.url) if next_url else None)
 
     def list_entries(self, response):
         for node in response.css(self.list_items):
