@@ -307,8 +307,8 @@ def bad_hrefs(portal: str, host: str, basenames: list[bytes], resp: Response) ->
         import json
         doc = json.loads(body)
         data = (doc.get("custom") or {}).get("data") or []
-        if data:
-            real = data[0]
+        real = next((d for d in data if d.get("infourl", "").rsplit("/", 1)[-1].encode() in basenames), None)
+        if real is not None:
             data[:0] = [{**real, "infourl": 12345}, {**real, "infourl": {"path": real["infourl"]}},
                         {**real, "infourl": "javascript:;"}, {**real, "infourl": "mailto:office@example.gov.cn"}]
         return _with_body(resp, json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
