@@ -55,10 +55,9 @@ class EpointListSpider(MeetingSpider):
                 title=a.attrib.get("title") or "".join(a.css("::text").getall()),
                 date=(li.css("span.ewb-info-date::text").get() or "").strip() or None,
             ))
-        yield from self.follow_entries(response, entries)
         more = response.css(f"{self.render_pager} a").xpath("self::*[normalize-space()='下一页']")
-        if entries and more:
-            yield self.rendered_listing(response.meta["render_page"] + 1)
+        yield from self.follow_page(response, entries, lambda: self.rendered_listing(
+            response.meta["render_page"] + 1) if entries and more else None)
 
     def parse(self, response):
         script = " ".join(response.xpath("//script[not(@src)]/text()").getall())
