@@ -262,3 +262,85 @@ def test_crawlall_exit_status_and_summary_name_the_losses(tmp_path):
     site = build_site(ARTICLES, SEED)
     for name in ("laishan", "zhanqian"):
         assert sorted(urls[name]) == sorted(site.meeting_urls(name)), name
+
+
+# --- the incremental middleware: a listing callback that raises -----------------------------------------
+
+
+def _incremental_middleware(db: str, previous_stats: dict):
+    """The real middleware on a crawler whose store holds one earlier run with these stats and
+    two known article URLs."""
+    import scrapy
+    from scrapy.utils.test import get_crawler
+
+    from crawler.incremental import IncrementalMiddleware
+    from crawler.store import Store, utcnow
+
+    store = Store(db)
+    try:
+        run = store.start_run("walker", now=utcnow().replace(year=2020))
+        store.finish_run(run, "finished", previous_stats)
+        for url in KNOWN:
+            store.mark_url(url, "walker", "duplicate")
+    finally:
+        store.close()
+
+    class Walker(scrapy.Spider):
+        name = "walker"
+
+    crawler = get_crawler(Walker, {"MEETINGS_DB": db})
+    crawler.spider = Walker.from_crawler(crawler)
+    return crawler, IncrementalMiddleware.from_crawler(crawler)
+
+
+KNOWN = ("http://walk.example/a/1.html", "http://walk.example/a/2.html")
+
+
+def _run_listing(mw, fail: bool):
+    import asyncio
+
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    page = "http://walk.example/list/1.html"
+
+    async def callback_output():
+        for url in KNOWN:
+            yield Request(url, meta={"role": "article"})
+        yield Request("http://walk.example/list/2.html", meta={"role": "listing"})
+        if fail:
+            raise ValueError("a record this callback cannot read")
+
+    async def consume():
+        response = HtmlResponse(page, body=b"<html></html>", request=Request(page, meta={"role": "listing"}))
+        out, error = [], None
+        try:
+            async for obj in mw.process_spider_output(response, callback_output()):
+                out.append(obj.url)
+        except ValueError as exc:
+            error = exc
+        return out, error
+
+    return asyncio.run(consume())
+
+
+def test_known_listing_page_stops_only_after_a_complete_walk(tmp_path):
+    _, mw = _incremental_middleware(f"sqlite:///{tmp_path}/a.db", {"listing/walk_complete": True})
+    assert _run_listing(mw, fail=False) == ([], None)  # all known: stopped
+    crawler, mw = _incremental_middleware(f"sqlite:///{tmp_path}/b.db", {"listing/walk_complete": False})
+    assert _run_listing(mw, fail=False) == (["http://walk.example/list/2.html"], None)
+    assert crawler.stats.get_value("incremental/listing_stop_disabled") == 1
+    # A run recorded before walks were recorded counts as incomplete.
+    _, mw = _incremental_middleware(f"sqlite:///{tmp_path}/c.db", {})
+    assert _run_listing(mw, fail=False)[0] == ["http://walk.example/list/2.html"]
+
+
+def test_a_listing_callback_that_raises_loses_nothing_it_yielded(tmp_path):
+    crawler, mw = _incremental_middleware(f"sqlite:///{tmp_path}/m.db", {"listing/walk_complete": True})
+    out, error = _run_listing(mw, fail=True)
+    # The known articles are skipped, the next page is still followed (the page was not read
+    # to its end, so it cannot say the listing is known), and the error reaches Scrapy.
+    assert out == ["http://walk.example/list/2.html"]
+    assert isinstance(error, ValueError)
+    assert crawler.stats.get_value("incremental/skipped_articles") == 2
+    assert not crawler.stats.get_value("incremental/stopped_listings")
