@@ -20,8 +20,9 @@ it:
 On ``spider_closed`` (before the health check and the store, which records the run) the
 stats get ``ledger/<kind>/requested|arrived|duplicate|unanswered`` and
 ``ledger/<kind>/lost/<cause>``, and ``listing/walk_complete``: whether this run walked its
-listing to the end (finished, no listing page lost, no walk stopped by ``crawler/cms/walk.py``,
-no short, empty or unparsable listing page).  The next run's incremental middleware stops at
+listing to the end and dealt with every article it named (finished, no listing page lost, no
+walk stopped by ``crawler/cms/walk.py``, no short, empty or unparsable listing page, no
+article lost but to the portal's own refusal: ``http_4xx``, ``robots``, ``offsite_link``).  The next run's incremental middleware stops at
 known listing pages only after a complete walk.
 
 Components (settings/base.py): ``LedgerExtension`` (EXTENSIONS), ``LedgerSpiderMiddleware``
@@ -142,8 +143,12 @@ def lost(stats: Mapping[str, Any], kind: str) -> dict[str, int]:
 
 
 def incomplete_causes(stats: Mapping[str, Any]) -> dict[str, int]:
-    """Why this run's listing walk did not reach its end (empty when it did)."""
+    """Why this run's walk did not deal with everything its listing holds (empty when it
+    did): listing pages lost or cut short, walks stopped, and article requests lost for a
+    cause the crawler can outlive (not a portal's refusal: a 404 would otherwise keep every
+    later run walking the whole listing)."""
     causes = {f"lost:{c}": n for c, n in lost(stats, "listing").items()}
+    causes.update({f"article_lost:{c}": n for c, n in lost(stats, "article").items() if not PORTAL_REFUSALS.match(c)})
     for key, value in stats.items():
         if key.startswith("listing/stopped/") and value:
             causes[f"stopped:{key[len('listing/stopped/'):]}"] = int(value)

@@ -344,3 +344,74 @@ def test_a_listing_callback_that_raises_loses_nothing_it_yielded(tmp_path):
     assert isinstance(error, ValueError)
     assert crawler.stats.get_value("incremental/skipped_articles") == 2
     assert not crawler.stats.get_value("incremental/stopped_listings")
+
+
+# --- 7: an article redirected off the portal ------------------------------------------------------------
+
+
+@pytest.fixture
+def moving_portal():
+    """The replica, in this process, behind a small mirror server that can 301 chosen
+    article paths to another host (a portal that moved its articles to a new domain)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import urlsplit
+
+    site = build_site(20, SEED)
+    moved: set[str] = set()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            parts = urlsplit(self.path)
+            host = parts.netloc or self.headers.get("Host", "")
+            if parts.path in moved:
+                self.send_response(301)
+                self.send_header("Location", f"http://www.new-domain.example{parts.path}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            _, resp = site.handle(host, "GET", parts.path or "/", parts.query, b"", dict(self.headers))
+            self.send_response(resp.status)
+            for k, v in resp.headers:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(resp.body)))
+            self.end_headers()
+            self.wfile.write(resp.body)
+
+        def log_message(self, *a):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield site, moved, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_article_redirected_off_the_portal_fails_health_and_the_next_run_completes(moving_portal, tmp_path):
+    site, moved, origin = moving_portal
+    urls = site.meeting_urls("beipiao")
+    # Two of the oldest, on the last listing page: the next run must walk that far.
+    lost_urls = set(urls[-2:])
+    moved.update(u.split("www.bp.gov.cn", 1)[1] for u in lost_urls)
+    db = f"sqlite:///{tmp_path}/m.db"
+    run_all({"fault": crawl_cmd("beipiao", origin, db)})
+    fault = snapshot(db)
+    s = fault["stats"]
+    assert s["ledger/article/lost/offsite_redirect"] == 2
+    assert s["ledger/article/arrived"] + 2 == s["ledger/article/requested"] == len(urls)
+    status, failures, _ = health(fault)
+    assert status == "fail"
+    assert f"articles_lost: 2 of {len(urls)} article request(s) came to nothing: offsite_redirect 2" in failures
+    assert {i["url"] for i in fault["items"]} == set(urls) - lost_urls
+    assert s["listing/walk_complete"] is False
+    assert s["downloader/request_count"] == s["portal_mirror/requests"]  # nothing left the mirror
+
+    moved.clear()
+    run_all({"clean": crawl_cmd("beipiao", origin, db)})
+    clean = snapshot(db)
+    assert clean["stats"]["health/status"] == "ok"
+    assert clean["stats"]["store/new"] == 2
+    assert clean["stats"]["incremental/listing_stop_disabled"] == 1
+    assert sorted(i["url"] for i in clean["items"]) == sorted(urls)
