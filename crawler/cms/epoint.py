@@ -342,7 +342,7 @@ class EpointList(Generation):
         out = []
         for d in data:
             href = d.get("infourl") if isinstance(d, dict) else d
-            url = links.absolute_url(referer, href)
+            url = links.absolute_url(referer, href) if isinstance(d, dict) else None
             if url is None:
                 spider._bad_link("article", href, referer)
                 continue
