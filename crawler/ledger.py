@@ -12,7 +12,8 @@ it:
 * ``duplicate``: the dupefilter dropped it (the same URL was requested in this run) — no loss;
 * a loss, with its cause: the errback's failure (``http_404``, ``download_timeout``,
   ``download_cancelled`` (over ``DOWNLOAD_MAXSIZE``), ``decompressed_maxsize`` (a
-  decompression bomb), ``redirect_max``, ``robots`` …), or ``offsite_redirect`` /
+  decompression bomb), ``redirect_max``, ``robots``, ``blocked_address`` (the host policy's
+  loopback/private/link-local check) …), or ``offsite_redirect`` /
   ``offsite_link`` when the offsite check filtered it before the download;
 * ``unanswered``: still open when the spider closed (a run that did not finish, or a request
   handed to another worker's shared queue) — counted apart, not as a loss.
@@ -122,6 +123,8 @@ def cause_of(failure) -> str:
             return "redirect_max"
         if "offsite" in text:
             return "offsite_redirect"
+        if "resolves to" in text:  # crawler/middlewares.py: a loopback/private/link-local address
+            return "blocked_address"
         return "ignored"
     name = re.sub(r"(?:Error|Exception)$", "", type(exc).__name__) or type(exc).__name__
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

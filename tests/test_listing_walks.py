@@ -415,3 +415,29 @@ def test_article_redirected_off_the_portal_fails_health_and_the_next_run_complet
     assert clean["stats"]["store/new"] == 2
     assert clean["stats"]["incremental/listing_stop_disabled"] == 1
     assert sorted(i["url"] for i in clean["items"]) == sorted(urls)
+
+
+def test_every_failure_gets_a_cause_name():
+    """What Scrapy and the host policy raise, as the ledger names it."""
+    from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest
+    from scrapy.http import Request, Response
+    from scrapy.spidermiddlewares.httperror import HttpError
+    from twisted.python.failure import Failure
+
+    from crawler.ledger import cause_of
+
+    def named(exc):
+        return cause_of(Failure(exc))
+
+    assert named(HttpError(Response("http://www.bp.gov.cn/a.html", status=404, request=Request("http://x/")),
+                           "Ignoring non-200 response")) == "http_404"
+    assert named(DownloadTimeoutError("took longer than 4 seconds")) == "download_timeout"
+    assert named(DownloadCancelledError("larger than download max size")) == "download_cancelled"
+    assert named(IgnoreRequest("Ignored response <200 http://x/> because its body (9205 B compressed, "
+                               "8388608 B decompressed so far) exceeded DOWNLOAD_MAXSIZE (8388608 B) "
+                               "during decompression.")) == "decompressed_maxsize"
+    assert named(IgnoreRequest("Forbidden by robots.txt")) == "robots"
+    assert named(IgnoreRequest("max redirections reached")) == "redirect_max"
+    assert named(IgnoreRequest("Filtered offsite request to 'new-domain.example'")) == "offsite_redirect"
+    assert named(IgnoreRequest("www.bp.gov.cn resolves to a loopback address (127.0.0.2)")) == "blocked_address"
+    assert named(ConnectionRefusedError()) == "connection_refused"
