@@ -9,6 +9,9 @@ Two templates, told apart by what a listing page serves:
   ``/<channel>/<YYYYMMDD>/<id>.shtml``, on the same list.  A row may link its article twice
   (a thumbnail, then the title).  Articles: title ``div.section-cnt-tit > h1``, time
   ``p.time``, source and author in the ``span`` after their labels, body ``div.article-main``.
+
+The 2017 list sits inside a ``div.mod-list`` as well, so a spider names ``Iqilu2017`` first:
+its test, ``ul.news-list.type-a``, is the narrower one.
 """
 
 from __future__ import annotations
