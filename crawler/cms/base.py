@@ -6,6 +6,7 @@ text means is decided once, in ``crawler.extract`` and the processing pipelines.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -159,8 +160,15 @@ class MeetingSpider(scrapy.Spider):
             self.crawler.stats.set_value("listing/unrecognised_detail", detail)
             self.logger.error("listing_unrecognised: %s", detail)
             return
-        self.crawler.stats.inc_value(f"listing/generation/{generation.name}")
-        self.logger.info("%s serves a %s listing", response.url, generation.name)
+        stats = self.crawler.stats
+        stats.inc_value(f"listing/generation/{generation.name}")
+        parameters = generation.parameters(response)
+        if parameters:
+            stats.set_value("listing/parameters", json.dumps(parameters, ensure_ascii=False))
+        title = text.collapse(response.xpath("//head/title/text()").get() or "")
+        if title:
+            stats.set_value("listing/page_title", title)
+        self.logger.info("%s serves a %s listing %s", response.url, generation.name, parameters or "")
         yield from generation.start(self, response) or ()
 
     def parse_listing(self, response):
@@ -292,8 +300,6 @@ def start_urls_setting(settings) -> dict:
     """``PORTAL_START_URLS``: a dict, or its JSON on the command line (``-s PORTAL_START_URLS='{…}'``)."""
     value = settings.get("PORTAL_START_URLS") or {}
     if isinstance(value, str):
-        import json
-
         value = json.loads(value)
     return dict(value)
 

@@ -26,6 +26,9 @@ class Generation:
     articles: tuple[ArticleSelectors, ...] = ()
     # With `-a render=splash`: CSS that matches once a rendered listing of this generation is ready.
     render_wait_for: str | None = None
+    # Where a portal names no generations, all are tried, most specific first: generations
+    # recognised by a script or an API come before those that only see entries in the HTML.
+    recognition_order = 50
 
     def __init__(self, **config):
         for key, value in config.items():
@@ -39,6 +42,11 @@ class Generation:
     def recognise(self, response) -> bool:
         """Whether ``response`` (a listing URL's page) is a listing of this generation."""
         raise NotImplementedError
+
+    def parameters(self, response) -> dict:
+        """What this generation reads off a recognised listing page (column, unit, site ids …),
+        for people: ``scrapy portal add`` prints it, the log names it."""
+        return {}
 
     def start(self, spider, response) -> Iterable:
         """The requests (and entries) of a recognised listing page."""

@@ -13,6 +13,8 @@ Not known: the article page's layout.  The template below is the replica's inven
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from crawler.extract import dates, text
 
 from .base import ArticleSelectors, Entry
@@ -22,10 +24,13 @@ from .static import next_page_href
 
 class Glist(Generation):
     name = "glist"
+    # Dated rows are on many a list page: the platform's are at …/glist.html or page with
+    # `tagname` links.  Before the generic static list, after the generations with a script.
+    recognition_order = 85
     # CSS of a candidate row; rows are those holding a link and, outside it, a printed date,
     # so the site's menus (links without dates) are not entries.
     rows = "li"
-    looks_for = "`li` rows holding a link and a printed date (…/glist.html)"
+    looks_for = "`li` rows holding a link and a printed date, on a `…/glist.html` page or with a `tagname` pager"
     articles = (
         # Invented (no real article page of the platform was found): title, an info line with
         # 发布时间/来源 and the 【字体】 control, the body, a location trail.
@@ -39,7 +44,10 @@ class Glist(Generation):
     )
 
     def recognise(self, response) -> bool:
-        return next(iter(self.entries(response)), None) is not None
+        if next(iter(self.entries(response)), None) is None:
+            return False
+        page = urlsplit(response.url).path.rsplit("/", 1)[-1]
+        return page.startswith("glist") or bool(response.xpath("//a[@tagname]"))
 
     def start(self, spider, response):
         return self.page(spider, response)

@@ -30,6 +30,7 @@ _ARTICLE_PATH_RE = re.compile(r"/(?:\d{4}/\d{4}|\d{8})/\d+\.shtml$")
 
 class Iqilu2017(StaticList):
     name = "iqilu2017"
+    recognition_order = 80
     list_items = "ul.news-list.type-a > li"
     list_date = "span.time::text"
     articles = (
@@ -46,6 +47,7 @@ class Iqilu2017(StaticList):
 
 class Iqilu2020(StaticList):
     name = "iqilu2020"
+    recognition_order = 81  # the 2017 lists are inside a div.mod-list too: after Iqilu2017
     list_items = "div.mod-list"  # CSS of the list's container; its article links are the entries
     articles = (
         ArticleSelectors(
@@ -66,9 +68,9 @@ class Iqilu2020(StaticList):
     def recognise(self, response) -> bool:
         return next(iter(self.entries(response)), None) is not None
 
-    def entries(self, response):
+    def entries(self, response, css: str | None = None):
         found: dict[str, list] = {}  # URL → [title, date], in the order the page first links it
-        for a in response.css(self.list_items).css("a[href]"):
+        for a in response.css(css or self.list_items).css("a[href]"):
             href = a.attrib["href"].strip()
             if not _ARTICLE_PATH_RE.search(urlsplit(response.urljoin(href)).path):
                 continue

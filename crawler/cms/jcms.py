@@ -53,9 +53,19 @@ class JcmsColumn(Generation):
     def recognise(self, response) -> bool:
         return bool(response.xpath('//div[@id]/script[@type="text/xml"][contains(., "<datastore")]'))
 
+    def unit(self, response) -> str | None:
+        return response.xpath('//div[@id]/script[@type="text/xml"][contains(., "<datastore")]/../@id').get()
+
+    def parameters(self, response) -> dict:
+        unit = self.unit(response)
+        total = re.search(rf"\$\('#{unit}'\)\.jpage\(\{{.*?totalRecord\s*:\s*(\d+)", response.text, re.S)
+        column = re.search(r"columnid\s*:\s*['\"]?(\d+)", response.text) or _COLUMN_RE.search(response.url)
+        return {"unit": unit, "column": column.group(1) if column else None,
+                "records": int(total.group(1)) if total else None}
+
     def start(self, spider, response):
         """The column page: the inline group, then the first ``dataproxy.jsp`` group."""
-        unit = response.xpath('//div[@id]/script[@type="text/xml"][contains(., "<datastore")]/../@id').get()
+        unit = self.unit(response)
         datastore = response.xpath(f'//div[@id="{unit}"]/script[@type="text/xml"]/text()').get() or ""
         yield from spider.follow_entries(response, entries_of(datastore))
         script = response.text

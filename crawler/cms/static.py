@@ -3,13 +3,17 @@
 The pager is read in any of the forms these sites print: TRS's ``createPageHTML(count, current,
 "index", "html")`` script (no link in the HTML: page N is ``index_N.html``), a ``下一页`` link
 with a real ``href``, or a ``下一页`` element naming its target in ``tagname``.  A portal on
-this generation configures where its entries are (``list_items``, ``list_date``); the article
-templates below are those these sites are known to use.
+this generation may say where its entries are (``list_items``, ``list_date``); without them the
+page's list of dated links is found (``guess_list``).  The article templates below are those
+these sites are known to use.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+
+from lxml import etree
 
 from .base import ArticleSelectors, Entry
 from .generation import Generation
@@ -17,6 +21,43 @@ from .generation import Generation
 _CREATE_PAGE_RE = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"']([^\"']+)[\"']\s*,\s*[\"']([^\"']+)[\"']")
 _NEXT_TEXT = "下一页"
 _NEXT_HREF = f'//a[normalize-space()="{_NEXT_TEXT}" or normalize-space(@title)="{_NEXT_TEXT}"]'
+
+
+# A date as list rows print it (2022-08-03, 2022/8/3, 2022.08.03, 2022年8月3日, [2022-08-03]).
+_DATE_RE = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
+_DATED_ROWS = etree.XPath("//*[count(*[.//a[@href]]) >= $least]")
+# Fewer dated links than this is no listing (an article's "related" box has a few).
+MIN_ROWS = 4
+
+
+def guess_list(response) -> str | None:
+    """CSS of the page's list of entries: the element with the most children that each hold a
+    link and a date, as ``parent > child``; None when the page has no such list."""
+    best, best_rows = None, 0
+    for parent in _DATED_ROWS(response.selector.root, least=MIN_ROWS):
+        tags = Counter(child.tag for child in parent if isinstance(child.tag, str))
+        if not tags:
+            continue
+        tag, _ = tags.most_common(1)[0]
+        rows = [c for c in parent if c.tag == tag and c.xpath(".//a[@href]") and _DATE_RE.search(c.xpath("string()"))]
+        if len(rows) > best_rows:
+            best, best_rows = (parent, tag), len(rows)
+    if best is None or best_rows < MIN_ROWS:
+        return None
+    parent, tag = best
+    return f"{_css_of(parent)} > {tag}"
+
+
+def _css_of(node) -> str:
+    """A CSS selector for ``node``: its id, else its tag and classes under its parent's."""
+    if node.get("id"):
+        return f"{node.tag}#{node.get('id')}"
+    classes = "".join(f".{c}" for c in (node.get("class") or "").split() if re.match(r"^[\w-]+$", c))
+    parent = node.getparent()
+    own = f"{node.tag}{classes}"
+    if classes or parent is None or not isinstance(parent.tag, str) or parent.tag in ("body", "html"):
+        return own
+    return f"{_css_of(parent)} > {own}"
 
 
 def next_page_href(response) -> str | None:
@@ -37,9 +78,12 @@ def next_page_href(response) -> str | None:
 
 class StaticList(Generation):
     name = "static"
-    list_items = "ul.news-list > li"  # CSS of one entry node; its first `a` is the article link
-    list_date = "span.date::text"  # CSS (relative to the entry) of the printed date
-    looks_for = "entries in the page's HTML"
+    recognition_order = 90  # any page with links in a list looks like one: try it last
+    # CSS of one entry node (its first `a` is the article link), and of its printed date relative
+    # to it; None: the page's list of dated links (guess_list) and the date its row prints.
+    list_items: str | None = None
+    list_date: str | None = None
+    looks_for = f"a list of at least {MIN_ROWS} dated links in the page's HTML"
     articles = (
         # The 2017 TRS template (yingkou): a table layout, GBK pages.
         ArticleSelectors(
@@ -61,24 +105,44 @@ class StaticList(Generation):
 
     def __init__(self, **config):
         super().__init__(**config)
-        self.looks_for = f"entries `{self.list_items}` with a link"
+        if self.list_items:
+            self.looks_for = f"entries `{self.list_items}` with a link"
+
+    def items_css(self, response) -> str | None:
+        if self.list_items:
+            return self.list_items
+        cached = response.meta.get("static_list_items") if response.request is not None else None
+        return cached or guess_list(response)
 
     def recognise(self, response) -> bool:
-        return bool(response.css(self.list_items).css("a[href]"))
+        css = self.items_css(response)
+        return bool(css and response.css(css).css("a[href]"))
+
+    def parameters(self, response) -> dict:
+        pager = ("createPageHTML" if _CREATE_PAGE_RE.search(response.text)
+                 else "下一页 link" if response.xpath(_NEXT_HREF) else "none (one page)")
+        return {"list_items": self.items_css(response), "pager": pager}
 
     def start(self, spider, response):
         return self.page(spider, response)
 
     def page(self, spider, response):
-        yield from spider.follow_entries(response, self.entries(response))
+        css = self.items_css(response)
+        yield from spider.follow_entries(response, self.entries(response, css))
         href = next_page_href(response)
         if href:
-            yield self.request(spider, response.urljoin(href), "page")
+            # A guessed list is guessed once: later pages are read as the first was.
+            yield self.request(spider, response.urljoin(href), "page", meta={"static_list_items": css})
 
-    def entries(self, response):
-        for node in response.css(self.list_items):
+    def entries(self, response, css: str | None):
+        for node in response.css(css) if css else ():
             link = node.css("a[href]")[:1]
             if link:
                 # @title holds the full title; the anchor text is often cut with "...".
                 title = link.attrib.get("title") or link.xpath("string()").get()
-                yield Entry(url=link.attrib["href"], title=title, date=node.css(self.list_date).get())
+                if self.list_date:
+                    date = node.css(self.list_date).get()
+                else:
+                    found = _DATE_RE.search(node.xpath("string()").get() or "")
+                    date = found.group(0) if found else None
+                yield Entry(url=link.attrib["href"], title=title, date=date)

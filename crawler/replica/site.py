@@ -57,7 +57,7 @@ ARCHIVE_LIST_URLS = {
 
 
 class Site:
-    def __init__(self, articles: int = 60, seed: int = 1, generation: str = "archive"):
+    def __init__(self, articles: int = 60, seed: int = 1, generation: str = "archive", extra_portals: int = 0):
         if generation not in GENERATIONS:
             raise ValueError(f"generation {generation!r}: one of {', '.join(GENERATIONS)}")
         from .current import NEW_SITE_ONLY
@@ -79,11 +79,36 @@ class Site:
             self.by_host.setdefault(archive.host, []).extend(sites)
         mirror = JiningMirror()
         self.by_host[mirror.host] = [mirror]
+        self.extras = self._extras(articles, seed, extra_portals)
+        for extra in self.extras.values():
+            self.by_host[extra.host] = [extra]
         self.host_names = {h: sites[0].name for h, sites in self.by_host.items()}
         self.faults: dict[str, FaultHook | None] = {name: None for name in self.host_names.values()}
 
+    def _extras(self, articles: int, seed: int, count: int) -> dict:
+        """``count`` more portals (crawler/replica/extra.py), cycling through every portal in
+        every generation: archive, then current where a portal has one."""
+        from .extra import ExtraPortal, extra_host, extra_name
+
+        variants = [(cls, "archive") for cls in PORTAL_CLASSES]
+        variants += [(cls, "current") for cls in PORTAL_CLASSES if cls.name in CURRENT_CLASSES]
+        extras = {}
+        for i in range(count):
+            cls, generation = variants[i % len(variants)]
+            archive = cls(articles, seed * 7919 + i + 1)
+            if generation == "current":
+                template = CURRENT_CLASSES[cls.name](archive)
+                list_url = template.list_urls()[0]
+            else:
+                template, list_url = archive, ARCHIVE_LIST_URLS[cls.name]
+            name = extra_name(i)
+            extras[name] = ExtraPortal(template, name, extra_host(name), list_url)
+        return extras
+
     def generations_of(self, portal: str) -> list[str]:
         """The generations this site serves for ``portal``, archive first."""
+        if portal in self.extras:
+            return [self.extras[portal].generation]
         out = []
         if self.generation != "current" or portal not in self.current:
             out.append("archive")
@@ -93,6 +118,8 @@ class Site:
 
     def portal(self, name: str, generation: str | None = None):
         """One portal's site: ``generation`` "archive" or "current"; default the first served."""
+        if name in self.extras:
+            return self.extras[name]
         generation = generation or self.generations_of(name)[0]
         if generation == "current":
             return self.current[name]
@@ -109,6 +136,8 @@ class Site:
 
     def list_urls(self, portal: str, generation: str | None = None) -> str:
         """The listing URL a spider starts from in that generation."""
+        if portal in self.extras:
+            return self.extras[portal].list_url
         if (generation or self.generations_of(portal)[0]) == "current":
             return self.current[portal].list_urls()[0]
         return ARCHIVE_LIST_URLS[portal]
@@ -130,5 +159,5 @@ class Site:
         return sites[0].name, resp
 
 
-def build_site(articles: int = 60, seed: int = 1, generation: str = "archive") -> Site:
-    return Site(articles=articles, seed=seed, generation=generation)
+def build_site(articles: int = 60, seed: int = 1, generation: str = "archive", extra_portals: int = 0) -> Site:
+    return Site(articles=articles, seed=seed, generation=generation, extra_portals=extra_portals)
