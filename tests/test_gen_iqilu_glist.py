@@ -254,6 +254,8 @@ def test_the_archive_static_list_is_still_read_first(site):
     assert type(parser.spider.recognise(new)) is Glist
     static = parser.spider.generation("static")
     assert not static.recognise(new)
+    # Dated rows alone are no glist page: it is at …/glist.html or pages with `tagname`.
+    assert not Glist().recognise(old)
 
 
 def test_glist_articles_give_the_exact_records(site):
