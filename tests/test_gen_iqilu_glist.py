@@ -233,6 +233,7 @@ def test_glist_rows_are_items_with_a_date_and_menus_are_not():
     url = "http://www.bp.gov.cn/bpszf/zwgk/zcjd/glist_6.html"
     response = parser.response(url, page, HTML)
     assert type(parser.spider.recognise(response)) is Glist
+    assert Glist().parameters(response) == {"rows": "li", "next_page": "/bpszf/zwgk/zcjd/glist_7.html"}
     articles, listings = run(parser.spider.parse, response)
     assert [(r.url, r.meta["listing_title"], r.meta["listing_date"]) for r in articles] == [
         ("http://www.bp.gov.cn/bpszf/zwgk/zcjd/2025060312345678/index.shtml", "北票市十届政府第12次常务会议解读",

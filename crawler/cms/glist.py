@@ -5,7 +5,8 @@ column lists at ``…/glist.html`` under the site's own paths, one ``<li><a href
 …</li>`` row per entry, the date printed anywhere in the row outside the link; the next page
 is the ``下一页`` link, a plain ``href`` on some pages and only a ``tagname`` attribute on
 others (``static.next_page_href`` reads both).  Article pages print a ``发布时间：`` line
-beside a ``【字体：大 中 小】`` control.
+beside a ``【字体：大 中 小】`` control.  Dated rows are on many list pages, so a page is taken
+for the platform's when it also is a ``glist`` page or pages with ``tagname`` links.
 
 Not known: the article page's layout.  The template below is the replica's invention
 (``docs/replica.md``, "glist"): replace it when a real page is seen.
@@ -48,6 +49,9 @@ class Glist(Generation):
             return False
         page = urlsplit(response.url).path.rsplit("/", 1)[-1]
         return page.startswith("glist") or bool(response.xpath("//a[@tagname]"))
+
+    def parameters(self, response) -> dict:
+        return {"rows": self.rows, "next_page": next_page_href(response)}
 
     def start(self, spider, response):
         return self.page(spider, response)
