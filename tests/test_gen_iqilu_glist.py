@@ -363,3 +363,36 @@ def test_crawls_from_the_current_listing_urls_yield_exactly_its_meetings(site, t
         assert {i["url"]: p for i in items if (p := mismatches(i, expected[i["url"]]))} == {}
         assert all(item["portal"] == name for item in items)
         assert not set(urls) & set(site.non_meeting_urls(name, "current"))
+
+
+# --- a migration: archive first, then the current site, into one store ------------------------
+
+
+def test_a_migrated_portal_stores_each_meeting_once(tmp_path, pg_server):
+    """The archive's meetings are moved, not new, when the current site lists them; those only
+    the current site lists are new.  jining's store on SQLite, beipiao's on PostgreSQL."""
+    articles = 15
+    site = build_site(articles, SEED, "both")
+    dbs = {"jining": f"sqlite:///{tmp_path}/jining.db", "beipiao": pg_server()}
+    with running_replica(articles=articles, seed=SEED, generation="both") as origin:
+        for generation in ("archive", "current"):
+            procs = {name: subprocess.Popen(
+                [SCRAPY, "crawl", name, "-a", f"start={site.list_urls(name, generation)}", "-s", f"MEETINGS_DB={db}",
+                 "-s", f"PORTAL_MIRROR={origin}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"],
+                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                env=dict(os.environ, MEETINGS_DB=db)) for name, db in dbs.items()}
+            for name, proc in procs.items():
+                err = proc.communicate(timeout=120)[1]
+                assert proc.returncode == 0, f"{name} {generation}: {err[-3000:]}"
+    for name, db in dbs.items():
+        store = Store(db)
+        try:
+            runs = [run for run in store.runs() if run["spider"] == name]
+            urls = [item["url"] for item in store.iter_items() if item["portal"] == name]
+        finally:
+            store.close()
+        before = len(site.portal(name, "archive").meeting_urls())
+        after = site.current[name].meeting_urls()
+        assert 0 < before < len(after)
+        assert [(r["new"], r["updated"], r["moved"]) for r in runs] == [(before, 0, 0), (len(after) - before, 0, before)]
+        assert sorted(urls) == sorted(after)
