@@ -152,3 +152,37 @@ def test_portal_check_passes_and_fails_after_a_redesign(replica, tmp_path):
         bad = scrapy("portal", "check", "laishan", "-s", f"PORTAL_MIRROR={broken}")
     assert bad.returncode == 1
     assert "portal check laishan: FAIL" in bad.stdout and "no entries" in bad.stdout
+
+
+def test_crawlall_over_registry_portals_of_every_generation_stores_each_exactly(tmp_path):
+    """The replica's extra portals cycle through every portal and generation it serves; their
+    registry entries (hosts and a listing URL, nothing else) are crawled by one crawlall."""
+    from crawler.replica.extra import registry_toml
+    from crawler.replica.site import CURRENT_CLASSES
+    from crawler.store import Store
+
+    count = 5 + len(CURRENT_CLASSES)
+    site = build_site(articles=8, seed=2, extra_portals=count)
+    assert {(x.template_name, x.generation) for x in site.extras.values()} == (
+        {(n, "archive") for n in HOSTS} | {(n, "current") for n in CURRENT_CLASSES})
+    reg = tmp_path / "extra.toml"
+    reg.write_text(registry_toml(site.extras), encoding="utf-8")
+    db = f"sqlite:///{tmp_path}/m.db"
+    with running_replica(articles=8, seed=2, extra_portals=count) as origin:
+        result = scrapy("crawlall", "--only", ",".join(site.extras), "-s", f"PORTAL_REGISTRY={reg}",
+                        "-s", f"PORTAL_MIRROR={origin}", "-s", f"MEETINGS_DB={db}", "-s", "DOWNLOAD_DELAY=0",
+                        "-s", "AUTOTHROTTLE_ENABLED=0", "-s", f"CRAWLALL_LOCK_FILE={tmp_path}/lock",
+                        "-s", f"CRAWLALL_LOG_FILE={tmp_path}/run.log", "--no-progress")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    store = Store(db)
+    try:
+        stored: dict[str, dict[str, dict]] = {}
+        for item in store.iter_items():
+            stored.setdefault(item["portal"], {})[item["url"]] = item
+    finally:
+        store.close()
+    for name, extra in site.extras.items():
+        expected = {e["url"]: e for e in extra.expected_items()}
+        got = stored.get(name, {})
+        assert set(got) == set(expected), (name, extra.template_name, extra.generation)
+        assert {u: p for u, i in got.items() if (p := mismatches(i, expected[u]))} == {}, name
