@@ -153,12 +153,9 @@ class MeetingSpider(scrapy.Spider):
         """A start URL's page: recognise its generation, then let it walk the listing."""
         generation = self.recognise(response)
         if generation is None:
-            # Never a silent empty crawl: health fails the run with `listing_unrecognised`.
-            self.crawler.stats.inc_value("listing/unrecognised")
             looked = "; ".join(f"{g.name}: {g.looks_for}" for g in self.generations)
-            detail = f"{response.url} (HTTP {response.status}) matched no generation; looked for {looked}"
-            self.crawler.stats.set_value("listing/unrecognised_detail", detail)
-            self.logger.error("listing_unrecognised: %s", detail)
+            self.listing_unrecognised(f"{response.url} (HTTP {response.status}) matched no generation; "
+                                      f"looked for {looked}")
             return
         stats = self.crawler.stats
         stats.inc_value(f"listing/generation/{generation.name}")
@@ -170,6 +167,14 @@ class MeetingSpider(scrapy.Spider):
             stats.set_value("listing/page_title", title)
         self.logger.info("%s serves a %s listing %s", response.url, generation.name, parameters or "")
         yield from generation.start(self, response) or ()
+
+    def listing_unrecognised(self, detail: str) -> None:
+        """A start URL serves no listing this spider can read (``detail`` says what was looked
+        for): never a silent empty crawl, health fails the run with ``listing_unrecognised``.
+        Also for a generation that learns it only from a follow-up (a shell page's scripts)."""
+        self.crawler.stats.inc_value("listing/unrecognised")
+        self.crawler.stats.set_value("listing/unrecognised_detail", detail)
+        self.logger.error("listing_unrecognised: %s", detail)
 
     def parse_listing(self, response):
         """A later listing request: the step its generation named when it made it."""
