@@ -78,3 +78,7 @@ def test_laishan_moving_to_jpaas_stores_every_meeting_once(db_url):
     by_key = {dedupe_key(i): i for i in items}
     for key in only_new:
         assert by_key[key]["title"] == new[key]["title"] and by_key[key]["url"] == new[key]["url"]
+    # A moved record reads as its new page does: breadcrumb and category of the new site.
+    from crawler.replica.compare import mismatches
+
+    assert {key: p for key in moved if (p := mismatches(by_key[key], new[key]))} == {}

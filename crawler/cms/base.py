@@ -390,6 +390,15 @@ def _xpath(css: str) -> etree.XPath:
 
 
 _STRING = etree.XPath("string()")
+# Text of <script>/<style> is code, never page text; string() would take it.
+_VISIBLE_TEXT = etree.XPath("descendant::text()[not(ancestor::script or ancestor::style)]")
+
+
+def _string(node) -> str:
+    # lxml's tag-filtered iter finds script/style in C: cheaper than an XPath per node.
+    if next(node.iter("script", "style"), None) is None:
+        return _STRING(node)
+    return "".join(_VISIBLE_TEXT(node))
 
 
 def _nodes(response, css: str) -> list:
@@ -397,13 +406,14 @@ def _nodes(response, css: str) -> list:
 
 
 def _texts(response, css: str) -> list[str]:
-    """``string()`` of every node matched: its text nodes joined with no separator."""
-    return [_STRING(node) for node in _nodes(response, css)]
+    """``string()`` of every node matched, without script/style text: its text nodes joined
+    with no separator."""
+    return [_string(node) for node in _nodes(response, css)]
 
 
 def _first_text(response, css: str) -> str | None:
     nodes = _nodes(response, css)
-    return _STRING(nodes[0]) if nodes else None
+    return _string(nodes[0]) if nodes else None
 
 
 class _MetaTags:
