@@ -40,9 +40,10 @@ class ArticleSelectors:
     """CSS selectors of an article page's regions.
 
     ``header`` regions hold ``label:value`` lines (来源, 作者, 发布时间, 索引号 …);
-    ``published`` is a region holding only the publication time, where a page prints it
-    without a label; ``body`` selects the paragraph nodes; ``attachments`` the anchors that
-    may link files.  Meta tags (``ArticleTitle``, ``PubDate``, ``ContentSource``) fill what
+    ``published``, ``source`` and ``author`` are regions holding only that field's value, where
+    a page prints it without a label or outside the labelled node (iqilu 2020:
+    ``来源：<span>…</span>``); ``body`` selects the paragraph nodes; ``attachments`` the anchors
+    that may link files.  Meta tags (``ArticleTitle``, ``PubDate``, ``ContentSource``) fill what
     the visible page leaves empty.
     """
 
@@ -50,6 +51,8 @@ class ArticleSelectors:
     body: str
     header: tuple[str, ...] = ()
     published: str | None = None
+    source: str | None = None
+    author: str | None = None
     breadcrumb: str | None = None
     attachments: tuple[str, ...] = ()
 
@@ -392,14 +395,16 @@ def article_fields(sel: ArticleSelectors, response, page_url: str) -> dict:
     published = text.collapse(_first_text(response, sel.published)) if sel.published else None
     published = published or labelled.pop("published_at", None) or meta.get("PubDate")
     labelled.pop("published_at", None)
+    source = text.collapse(_first_text(response, sel.source)) if sel.source else None
+    author = text.collapse(_first_text(response, sel.author)) if sel.author else None
     crumbs = text.breadcrumb(_first_text(response, sel.breadcrumb)) if sel.breadcrumb else []
     paragraphs = [p for p in map(text.collapse, _texts(response, sel.body)) if p]
     anchors = [a for css in sel.attachments for a in _nodes(response, css)]
     return {
         "title": title,
         "published_at": published,
-        "source": labelled.get("source") or meta.get("ContentSource"),
-        "author": labelled.get("author"),
+        "source": source or labelled.get("source") or meta.get("ContentSource"),
+        "author": author or labelled.get("author"),
         "publisher": labelled.get("publisher"),
         "index_number": labelled.get("index_number"),
         "written_date": labelled.get("written_date"),

@@ -30,8 +30,9 @@ Modes (``MODE[:param]``):
 ``charset``         affected articles: the Content-Type header declares the wrong charset
                     (gbk for UTF-8 pages, utf-8 for yingkou's GBK pages)
 ``empty``           listing pages have no entries (a valid page, pager/total zero)
-``layout_changed``  listing pages: the entry container is renamed (laishan: records without
-                    the ``<record>`` markup; zhanqian: the API JSON without ``custom``)
+``layout_changed``  listing pages: the entry container is renamed (jining: its ``div.mod-list``
+                    wrapper too; laishan: records without the ``<record>`` markup; zhanqian:
+                    the API JSON without ``custom``)
 ``http404``         one meeting article answers 404
 ``redirect_loop``   one meeting article redirects to itself through ``?loop=N`` forever
 ``oversized[:N]``   affected articles padded to N bytes (default 9 MiB, past DOWNLOAD_MAXSIZE)
@@ -102,6 +103,11 @@ _CONTAINERS = {
     "beipiao": (b'<ul class="news-list">', b'<ul class="news-items">'),
     "jining": (b'<ul class="news-list type-a">', b'<ul class="newslist type-a">'),
 }
+# A wrapper around that container which a newer generation of the same CMS lists in (iqilu
+# 2020's div.mod-list): renamed too, so the changed page is of no generation the spider knows.
+_WRAPPERS = {
+    "jining": (b'<div class="mod-list">', b'<div class="mod-news">'),
+}
 _LI = re.compile(rb"<li\b.*?</li>\s*", re.S)
 _RECORD = re.compile(rb"<record>.*?</record>\s*", re.S)
 
@@ -115,6 +121,9 @@ def layout_changed(portal: str, resp: Response) -> Response:
     if portal in _CONTAINERS:
         old, new = _CONTAINERS[portal]
         body = body.replace(old, new)
+        old, new = _WRAPPERS.get(portal, (b"", b""))
+        if old:
+            body = body.replace(old, new)
     elif portal == "laishan":
         body = body.replace(b"<record><![CDATA[", b"<row><![CDATA[").replace(b"]]></record>", b"]]></row>")
     elif portal == "zhanqian":
