@@ -41,6 +41,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
+from crawler import search
 from crawler.items import FIELDS, LIST_FIELDS
 
 logger = logging.getLogger(__name__)
@@ -355,6 +356,7 @@ class Store:
                         conn.exec_driver_sql(
                             f'ALTER TABLE {table.name} ADD COLUMN "{col.name}" {ddl_type}'
                         )
+            search.migrate(conn)  # the full-text index (SQLite): created, or completed
             self._upsert_stmt(
                 conn,
                 store_meta,
@@ -418,6 +420,8 @@ class Store:
                          for row, _, key in keyed],
                     )
                 }
+            search.index_new(conn, [(mid, row) for (row, _, key) in keyed
+                                    if (mid := inserted.get((row["portal"], key))) is not None])
             marks = []
             for row, aliases, key in keyed:
                 if (row["portal"], key) in inserted:
@@ -441,6 +445,7 @@ class Store:
                 {**row, "dedupe_key": key, "first_seen": now, "last_seen": now, "last_changed": now},
             ).first()
             if inserted is not None:
+                search.index_new(conn, [(inserted.id, row)])
                 return NEW, inserted.id
         old = (
             conn.execute(
@@ -466,6 +471,7 @@ class Store:
             conn.execute(
                 meetings.update().where(meetings.c.id == mid).values(**row, last_seen=now, last_changed=now)
             )
+            search.replace(conn, mid, old, row)
             return UPDATED, mid
         if old["url"] != row["url"]:
             conn.execute(
