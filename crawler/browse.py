@@ -165,7 +165,7 @@ QUERIES: dict[str, dict[str, Any]] = {
         "description": "The chair's name, or part of it.",
         "sql": (
             f"select {MEETING_LIST} from meetings\n"
-            f"where instr(chair, :name) > 0\n"
+            f"where instr(chair, :person) > 0\n"
             f"order by published_at desc, id desc"
         ),
     },
