@@ -14,6 +14,7 @@ follows the store.  The plugin hooks (registered by ``crawler.commands.browse``)
 from __future__ import annotations
 
 import json
+import urllib.parse
 from typing import Any
 
 from datasette import hookimpl
@@ -324,6 +325,20 @@ def prepare_connection(conn, database, datasette):
     conn.create_function("escape_fts", 1, search.match_query, deterministic=True)
 
 
+# Wide tables squeeze the text columns into slivers; give them room (a stylesheet in a URL).
+TABLE_CSS = (
+    "td.col-title{min-width:14em} td.col-body{min-width:28em} "
+    "td.col-url,td.col-dedupe_key,td.col-index_number,td.col-atom_link{min-width:12em;word-break:break-all}"
+)
+
+
+@hookimpl
+def extra_css_urls(database):
+    if database == DATABASE:
+        return ["data:text/css;charset=utf-8," + urllib.parse.quote(TABLE_CSS)]
+    return []
+
+
 class YearFacet(Facet):
     """``{"year": "published_at"}``: counts per year of an ISO date column; choosing a year
     filters on ``column__startswith=YYYY``."""
@@ -362,7 +377,7 @@ class YearFacet(Facet):
                     "toggle_url": self.ds.absolute_url(self.request, path), "selected": selected,
                 })
             results.append({
-                "name": "year" if len(self.get_configs()) == 1 else f"year of {column}", "type": self.type, "results": values,
+                "name": column, "type": self.type, "results": values,  # shown: "published_at (year)"
                 "hideable": source_and_config["source"] != "metadata",
                 "toggle_url": path_with_removed_args(self.request, {"_facet_year": column}),
                 "truncated": len(rows) > size,

@@ -127,8 +127,9 @@ def test_search_box_and_json_api_find_what_like_finds(store_path):
 def test_metadata_facets_and_readable_cells(store_path):
     with running_browse("--db", store_path) as origin:
         data = get_json(origin, "/meetings/meetings.json", _size=1)
-        assert set(data["facet_results"]) == {"portal", "meeting_kind", "year", "chair"}
-        years = {r["value"]: r["count"] for r in data["facet_results"]["year"]["results"]}
+        assert set(data["facet_results"]) == {"portal", "meeting_kind", "published_at", "chair"}
+        assert data["facet_results"]["published_at"]["type"] == "year"
+        years = {r["value"]: r["count"] for r in data["facet_results"]["published_at"]["results"]}
         assert years == {"2021": 2, "2022": 2, "2023": 2}
         assert len(rows(origin, published_at__startswith="2022")) == 2
         assert data["rows"][0][data["columns"].index("published_at")] == "2023-06-15T09:00+08:00"  # newest first

@@ -99,7 +99,9 @@ def make_datasette(path: Path, *, settings: dict[str, Any] | None = None):
 
     ds = Datasette(
         metadata=plugin.metadata(),
-        settings={"facet_time_limit_ms": 500, "sql_time_limit_ms": 3000, **(settings or {})},
+        settings={"facet_time_limit_ms": 500, "sql_time_limit_ms": 3000,
+                  "truncate_cells_html": 160,  # a body is pages long; the row page shows it whole
+                  **(settings or {})},
     )
     ds.add_database(ReadOnlyDatabase(ds, path=str(path), is_mutable=True), name=plugin.DATABASE)
     return ds
