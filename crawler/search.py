@@ -1,10 +1,10 @@
-"""Full-text search over the meetings' titles and bodies: a character-bigram FTS5 index.
+"""Full-text search over the meetings' titles and bodies: an FTS5 index of single characters.
 
 Chinese is written without spaces, so SQLite's word tokenizers see a whole clause as one
 "word", and its trigram tokenizer cannot answer a two-character query (营商, 疫情, most names).
-This index stores every overlapping pair of characters of a text as one token (``营商环境`` →
-``营商 商环 环境``), in an FTS5 table (``unicode61``: case folding, punctuation is a break).
-A query is turned into the same pairs, as a phrase (consecutive positions), so a word of two
+This index stores every character of a text as one token (``营商环境`` → ``营 商 环 境``; a run of
+spaces or punctuation is one break token), in an FTS5 table (``unicode61``: case folding).
+A query is turned into the same tokens, as a phrase (consecutive positions), so a word of one
 or more characters matches exactly the texts that contain it — the same set as
 ``LIKE '%word%'``, from the index (docs/browse.md has the measurements and the alternatives).
 
@@ -39,32 +39,30 @@ _CREATE = (
 )
 
 
-def bigrams(text: str | None) -> str:
-    """``text`` as the index stores it: each character with its successor, space-separated.
+# Runs of anything unicode61 would not keep in a token (spaces, punctuation, symbols) become one
+# private-use character, which unicode61 keeps as a token: a break takes a position, so
+# characters on either side of it are never adjacent.
+_BREAKS = re.compile(r"[\W_]+")
+BREAK = "\ue000"
 
-    The last character stands alone, so that every character begins one token (a one-
-    character query can then be a prefix query).  unicode61 splits a pair holding a space or
-    a punctuation mark, leaving its letter: positions stay one per character.
-    """
+
+def index_text(text: str | None) -> str:
+    """``text`` as the index stores it: one token per character (``营商环境`` → ``营 商 环 境``),
+    each run of spaces or punctuation one break token."""
     if not text:
         return ""
-    return " ".join(text[i : i + 2] for i in range(len(text)))
+    return " ".join(_BREAKS.sub(BREAK, text))
 
 
 _TERM = re.compile(r'"[^"]*"?|[^\s"]+')
-# What unicode61 keeps in a token: letters, digits, private-use (here: word characters).
 _WORDCHAR = re.compile(r"[^\W_]")
 
 
 def _phrase(term: str) -> str | None:
-    """One search term as an FTS5 phrase of its character pairs (None if it has no letter)."""
-    term = term.strip()
+    """One search term as an FTS5 phrase of its characters (None if it has no letter)."""
     if not _WORDCHAR.search(term):
         return None
-    if len(term) == 1:
-        return f'"{term}" *'
-    pairs = bigrams(term).rsplit(" ", 1)[0]  # drop the lone last character: the pairs cover it
-    return '"' + pairs.replace('"', '""') + '"'
+    return '"' + index_text(term.strip()) + '"'
 
 
 def match_query(query: str | None) -> str:
@@ -83,8 +81,8 @@ def match_query(query: str | None) -> str:
 
 
 def register_functions(dbapi_conn) -> None:
-    """SQL functions for queries on this index: ``cjk_bigrams(text)``, ``cjk_match(query)``."""
-    dbapi_conn.create_function("cjk_bigrams", 1, bigrams, deterministic=True)
+    """SQL functions for queries on this index: ``cjk_index_text(text)``, ``cjk_match(query)``."""
+    dbapi_conn.create_function("cjk_index_text", 1, index_text, deterministic=True)
     dbapi_conn.create_function("cjk_match", 1, match_query, deterministic=True)
 
 
@@ -103,7 +101,7 @@ def index_new(conn, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
     """Index new meetings: ``rows`` are ``(meeting_id, row)`` with ``title`` and ``body``."""
     if not _is_sqlite(conn):
         return
-    params = [(mid, bigrams(row.get("title")), bigrams(row.get("body"))) for mid, row in rows]
+    params = [(mid, index_text(row.get("title")), index_text(row.get("body"))) for mid, row in rows]
     if not params:
         return
     cur = _cursor(conn)
@@ -123,11 +121,11 @@ def replace(conn, meeting_id: int, old: Mapping[str, Any], new: Mapping[str, Any
     try:
         cur.execute(
             f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, body) VALUES ('delete', ?, ?, ?)",
-            (meeting_id, bigrams(old.get("title")), bigrams(old.get("body"))),
+            (meeting_id, index_text(old.get("title")), index_text(old.get("body"))),
         )
         cur.execute(
             f"INSERT INTO {FTS_TABLE}(rowid, title, body) VALUES (?, ?, ?)",
-            (meeting_id, bigrams(new.get("title")), bigrams(new.get("body"))),
+            (meeting_id, index_text(new.get("title")), index_text(new.get("body"))),
         )
     finally:
         cur.close()
@@ -155,7 +153,7 @@ def migrate(conn, rebuild: bool = False) -> int:
             while batch := read.fetchmany(1000):
                 cur.executemany(
                     f"INSERT INTO {FTS_TABLE}(rowid, title, body) VALUES (?, ?, ?)",
-                    [(mid, bigrams(t), bigrams(b)) for mid, t, b in batch],
+                    [(mid, index_text(t), index_text(b)) for mid, t, b in batch],
                 )
                 n += len(batch)
         finally:

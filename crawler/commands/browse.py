@@ -101,6 +101,8 @@ def make_datasette(path: Path, *, settings: dict[str, Any] | None = None):
         metadata=plugin.metadata(),
         settings={"facet_time_limit_ms": 500, "sql_time_limit_ms": 3000,
                   "truncate_cells_html": 160,  # a body is pages long; the row page shows it whole
+                  # Suggesting facets runs a query per column on every page: seconds on a large store.
+                  "suggest_facets": False,
                   **(settings or {})},
     )
     ds.add_database(ReadOnlyDatabase(ds, path=str(path), is_mutable=True), name=plugin.DATABASE)
