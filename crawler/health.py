@@ -9,6 +9,9 @@ check              level  when
 =================  =====  ================================================================
 ``finish_reason``  fail   the spider did not finish normally (time limit, shutdown, error)
 ``listing_none``   fail   not one listing page was parsed
+``listing_unrecognised`` fail  a start URL served a page of none of the spider's CMS
+                          generations (``listing/unrecognised``); the message names what was
+                          looked for
 ``listing_empty``  fail   a listing page parsed zero entries (``listing/empty_pages``): the
                           list container moved, i.e. the layout changed
 ``listing_layout`` fail   the listing's pager/datastore configuration was not found
@@ -136,7 +139,11 @@ def evaluate(
     pages = int(stats.get("listing/pages", 0))
     empty = int(stats.get("listing/empty_pages", 0))
     layout = int(stats.get("listing/layout_errors", 0))
-    if pages == 0 and reason == "finished" and require_listing:
+    unrecognised = int(stats.get("listing/unrecognised", 0))
+    if unrecognised:
+        report.fail("listing_unrecognised", f"{unrecognised} start URL(s) served no listing this spider can read: "
+                    f"{stats.get('listing/unrecognised_detail', '')}")
+    elif pages == 0 and reason == "finished" and require_listing:
         report.fail("listing_none", "no listing page was parsed (entry page moved or blocked?)")
     if empty:
         report.fail("listing_empty", f"{empty} of {pages} listing page(s) parsed zero entries: layout changed?")

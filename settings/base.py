@@ -9,6 +9,14 @@ import os
 BOT_NAME = "meetings"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+# Portals as configuration (crawler/registry.py, docs/portals.md): every entry of these files is
+# a spider too. Paths are relative to the project directory; add files with
+# -s PORTAL_REGISTRY=portals.toml,portals-extra.toml
+SPIDER_LOADER_CLASS = "crawler.registry.PortalSpiderLoader"
+PORTAL_REGISTRY = ["portals.toml"]
+# Listing URLs per portal that replace its default start URLs: {"laishan": ["http://…"], …}
+# (JSON on the command line); `-a start=URL[,URL…]` does the same for one crawl.
+PORTAL_START_URLS = {}
 COMMANDS_MODULE = "crawler.commands"
 
 # --- portals ---------------------------------------------------------------------------

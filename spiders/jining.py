@@ -2,30 +2,19 @@
 
 import re
 
-from crawler.cms.base import ArticleSelectors
-from crawler.cms.static import StaticListSpider
+from crawler.cms.base import MeetingSpider
+from crawler.cms.iqilu import Iqilu2017
 
 # County-level places of Jining: their news is listed in the channel but is not about
 # meetings of the city government.
 _LOCAL_AREAS = "任城|兖州|曲阜|邹城|微山|鱼台|金乡|嘉祥|汶上|泗水|梁山|高新区|太白湖|经开区|北湖"
 
 
-class JiningSpider(StaticListSpider):
+class JiningSpider(MeetingSpider):
     name = "jining"
     allowed_domains = ["jining.iqilu.com", "jining.mirror.example"]
     start_urls = ["http://jining.iqilu.com/jnyaowen/"]
     # A third-party mirror serves the same pages in Traditional characters with pinyin.
     alias_hosts = {"jining.mirror.example": "jining.iqilu.com"}
     skip_titles = (("local_news", re.compile(rf"^(?:济宁)?(?:{_LOCAL_AREAS})")),)
-    # The sidebars (热点推荐, 排行榜) are lists too; only type-a is the channel's.
-    list_items = "ul.news-list.type-a > li"
-    list_date = "span.time::text"
-    next_page_xpath = '//div[@id="pages"]//a[normalize-space()="下一页"]/@href'
-    article = ArticleSelectors(
-        title="div.article-main h1",
-        header=("div.article-main div.info span.source",),
-        published="div.article-main div.info span.time",
-        body="div#context p",
-        breadcrumb="div.crumbs",
-        attachments=("div#context a",),
-    )
+    generations = (Iqilu2017(),)

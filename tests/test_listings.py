@@ -91,7 +91,7 @@ def test_laishan_inline_datastore_then_dataproxy_groups():
 
     xml = (PORTALS / "laishan/pages/module/web/jpage/dataproxy.jsp.response-1.xml").read_bytes()
     response = parser.response(group2.url, xml, {"Content-Type": "text/xml;charset=UTF-8"}, request=group2)
-    articles2, listings = run(parser, spider.parse_group, response)
+    articles2, listings = run(parser, spider.parse_listing, response)
     assert [r.url for r in listings] == [
         "http://www.ytlaishan.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=91&endrecord=135&perpage=15"]
     assert listings[0].body == group2.body
@@ -104,9 +104,9 @@ def test_laishan_inline_datastore_then_dataproxy_groups():
 
     # The last group (136–137) has no successor.
     state = {**listings[0].meta["hanweb"]}
-    last = spider.group_request(response, state, start=136)
+    last = spider.generation("jcms").group_request(spider, response, state, start=136)
     assert last.url.endswith("startrecord=136&endrecord=137&perpage=15")
-    _, listings = run(parser, spider.parse_group, parser.response(last.url, xml, {"Content-Type": "text/xml;charset=UTF-8"}, request=last))
+    _, listings = run(parser, spider.parse_listing, parser.response(last.url, xml, {"Content-Type": "text/xml;charset=UTF-8"}, request=last))
     assert listings == []
 
 
@@ -127,9 +127,9 @@ def test_zhanqian_epoint_api_pages_from_the_shell_config():
         body = (PORTALS / f"zhanqian/pages/EWB-FRONT/rest/lightfrontaction/getgovinfolist.response-page{n}.json").read_bytes()
         return parser.response(request.url, body, {"Content-Type": "application/json;charset=UTF-8"}, request=request)
 
-    articles0, listings = run(parser, spider.parse_api, api_response(page0, 0))
+    articles0, listings = run(parser, spider.parse_listing, api_response(page0, 0))
     assert len(listings) == 1 and json.loads(listings[0].body)["params"]["pageIndex"] == 1
-    articles1, listings = run(parser, spider.parse_api, api_response(listings[0], 1))
+    articles1, listings = run(parser, spider.parse_listing, api_response(listings[0], 1))
     assert json.loads(listings[0].body)["params"]["pageIndex"] == 2
     followed = titles(articles0) + titles(articles1)
     assert len(followed) == 25  # 30 entries: four notices and one policy 解读 dropped
@@ -138,8 +138,8 @@ def test_zhanqian_epoint_api_pages_from_the_shell_config():
     assert not any("通知" in t or "政策解读" in t for t in followed)
 
     # total 52 → pageIndex 0..3; page 3 is the last.
-    page3 = spider.api_request(shell_url, listings[0].meta["epoint"]["config"], 3)
-    _, listings = run(parser, spider.parse_api, api_response(page3, 1))
+    page3 = spider.generation("epoint").api_request(spider, shell_url, listings[0].meta["epoint"]["config"], 3)
+    _, listings = run(parser, spider.parse_listing, api_response(page3, 1))
     assert listings == []
 
 

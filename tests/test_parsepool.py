@@ -203,7 +203,7 @@ def test_parse_page_runs_the_moved_pipelines_and_replays_their_stats():
     moved = ("pipelines.normalize.NormalizePipeline", "pipelines.meeting.MeetingFieldsPipeline",
              "pipelines.fingerprint.FingerprintPipeline")
 
-    reason, fields, calls = parse_page(JiningSpider.article, moved, "jining", url, body, encoding,
+    reason, fields, calls = parse_page(JiningSpider().templates(), moved, "jining", url, body, encoding,
                                        JiningSpider().portal_url(url))
     assert reason is None
     ignore = ("crawled_at",)  # the time
@@ -215,7 +215,7 @@ def test_parse_page_runs_the_moved_pipelines_and_replays_their_stats():
     assert stats.get_value("normalize/traditional_converted") == 1
 
     # A page with no title is a drop reason, and no pipeline ran on it.
-    assert parse_page(JiningSpider.article, moved, "jining", url, b"<html><body><p>x</p></body></html>",
+    assert parse_page(JiningSpider().templates(), moved, "jining", url, b"<html><body><p>x</p></body></html>",
                       "utf-8", url) == ("no_title", None, [])
 
 

@@ -85,9 +85,11 @@ def test_render_argument_adds_the_splash_components_that_scrapy_accepts():
 def test_rendered_listing_request_reaches_the_mirror_as_a_proxy():
     crawler = _crawler(render="splash")
     crawler.settings.set("PORTAL_MIRROR", "http://127.0.0.1:8601")
-    request = crawler.spider.rendered_listing(3)
+    spider = crawler.spider
+    shell_url = spider.start_urls[0]
+    request = spider.generation("epoint").rendered_listing(spider, shell_url, 3)
     args = request.meta["splash"]["args"]
-    assert request.meta["role"] == "listing" and request.url == crawler.spider.shell_url
+    assert request.meta["role"] == "listing" and request.url == shell_url
     assert args["proxy"] == "http://127.0.0.1:8601" and args["page"] == 3
     assert request.meta["splash"]["endpoint"] == "execute" and "lua_source" in args
 

@@ -6,6 +6,7 @@ text means is decided once, in ``crawler.extract`` and the processing pipelines.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -56,20 +57,24 @@ class ArticleSelectors:
 class MeetingSpider(scrapy.Spider):
     """Shared behaviour of all portal spiders.
 
-    Subclasses set ``name``, ``allowed_domains``, ``start_urls``, ``article`` (an
-    :class:`ArticleSelectors`) and implement ``parse`` for their listing, calling
-    :meth:`follow_entries` with the entries of each listing response.
+    A portal spider sets ``name``, ``allowed_domains``, its default ``start_urls`` and the
+    CMS ``generations`` (``crawler/cms/generation.py``) its listing URLs may serve.  Each start
+    URL's page is recognised as one of them, which then walks the listing and calls
+    :meth:`follow_entries`; article pages are read with the templates of the generations.
+
+    ``-a start=URL[,URL…]`` (or the ``PORTAL_START_URLS`` setting, ``{name: [URL, …]}``)
+    replaces the default start URLs: any listing URL of the portal, on any generation it serves.
     """
 
-    article: ArticleSelectors
+    generations: tuple = ()
+    # Article templates of this portal that its generations do not know, tried first.
+    article: ArticleSelectors | None = None
     # Hosts that serve copies of the portal's pages (mirrors), mapped to the portal host:
     # items always carry the portal URL.
     alias_hosts: dict[str, str] = {}
     # Extra (reason, pattern) rules for titles this portal lists but are not meetings.
     skip_titles: tuple[tuple[str, re.Pattern], ...] = ()
-    # Rendering (`-a render=splash`, crawler/splash.py): the CSS that matches once a rendered
-    # listing is ready (else Splash waits SPLASH_WAIT), and whether articles need rendering too.
-    render_wait_for: str | None = None
+    # Rendering (`-a render=splash`, crawler/splash.py): whether articles need rendering too.
     render_articles = False
     render: str | None = None
     # Worker processes that parse article pages (PARSE_PROCESSES; None: parse here), and the
@@ -77,14 +82,25 @@ class MeetingSpider(scrapy.Spider):
     parser_pool = None
     parser_pipelines: tuple[str, ...] = ()
 
-    def __init__(self, *args, full: str | None = None, render: str | None = None, **kwargs):
+    def __init__(self, *args, full: str | None = None, render: str | None = None, start: str | None = None,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         # `-a full=1`: re-fetch everything (read by the incremental middleware).
         self.full = str(full).lower() in ("1", "true", "yes", "on") if full is not None else False
+        if start:
+            self.start_urls = start_url_list(start)
+        names = [g.name for g in self.generations]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: two generations share a name: {names}")
+        self._templates: dict[str | None, tuple[ArticleSelectors, ...]] = {}
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        if not kwargs.get("start"):
+            configured = start_urls_setting(crawler.settings).get(spider.name)
+            if configured:
+                spider.start_urls = start_url_list(configured)
         # `-a render=splash` or RENDER=splash: listings through Splash.  Settings are not
         # frozen yet, so the Splash components are added to this crawl only.
         if kwargs.get("render") is not None or crawler.settings.get("RENDER"):
@@ -106,6 +122,56 @@ class MeetingSpider(scrapy.Spider):
     async def start(self):
         for url in self.start_urls:
             yield self.listing_request(url)
+
+    @property
+    def render_wait_for(self) -> str | None:
+        """What a rendered start page waits for: the readiness of any generation's listing."""
+        waits = [g.render_wait_for for g in self.generations if g.render_wait_for]
+        return ", ".join(waits) or None
+
+    # --- listings ------------------------------------------------------------------------
+
+    def generation(self, name: str):
+        for g in self.generations:
+            if g.name == name:
+                return g
+        raise KeyError(f"{self.name} has no generation {name!r}")
+
+    def recognise(self, response):
+        """The first of this portal's generations that recognises ``response``, or None."""
+        if not isinstance(response, scrapy.http.TextResponse):
+            return None
+        for g in self.generations:
+            if g.recognise(response):
+                return g
+        return None
+
+    def parse(self, response):
+        """A start URL's page: recognise its generation, then let it walk the listing."""
+        generation = self.recognise(response)
+        if generation is None:
+            # Never a silent empty crawl: health fails the run with `listing_unrecognised`.
+            self.crawler.stats.inc_value("listing/unrecognised")
+            looked = "; ".join(f"{g.name}: {g.looks_for}" for g in self.generations)
+            detail = f"{response.url} (HTTP {response.status}) matched no generation; looked for {looked}"
+            self.crawler.stats.set_value("listing/unrecognised_detail", detail)
+            self.logger.error("listing_unrecognised: %s", detail)
+            return
+        stats = self.crawler.stats
+        stats.inc_value(f"listing/generation/{generation.name}")
+        parameters = generation.parameters(response)
+        if parameters:
+            stats.set_value("listing/parameters", json.dumps(parameters, ensure_ascii=False))
+        title = text.collapse(response.xpath("//head/title/text()").get() or "")
+        if title:
+            stats.set_value("listing/page_title", title)
+        self.logger.info("%s serves a %s listing %s", response.url, generation.name, parameters or "")
+        yield from generation.start(self, response) or ()
+
+    def parse_listing(self, response):
+        """A later listing request: the step its generation named when it made it."""
+        generation = self.generation(response.meta["generation"])
+        yield from getattr(generation, response.meta["step"])(self, response) or ()
 
     def listing_request(self, url: str, callback=None, **kwargs) -> scrapy.Request:
         meta = {"role": "listing", **kwargs.pop("meta", {})}
@@ -131,6 +197,8 @@ class MeetingSpider(scrapy.Spider):
             stats.inc_value("listing/meetings")
             url = urljoin(response.url, entry.url)
             meta = {"role": "article", "listing_title": title, "listing_date": entry.date}
+            if response.meta.get("generation"):
+                meta["generation"] = response.meta["generation"]
             if self.render and self.render_articles:
                 from crawler import splash
 
@@ -170,15 +238,15 @@ class MeetingSpider(scrapy.Spider):
             return self._drop(response, "not_html")
         if self.parser_pool is not None:
             return self._parse_meeting_in_pool(response)
-        fields = self.article_fields(response)
+        fields = self.article_fields(response, self.templates(response.meta.get("generation")))
         reason = missing_reason(fields)
         if reason:
             return self._drop(response, reason)
         return self._parsed(raw_item(self.name, self.portal_url(response.url), fields))
 
     async def _parse_meeting_in_pool(self, response):
-        args = (self.article, self.parser_pipelines, self.name, response.url, response.body,
-                response.encoding, self.portal_url(response.url))
+        args = (self.templates(response.meta.get("generation")), self.parser_pipelines, self.name,
+                response.url, response.body, response.encoding, self.portal_url(response.url))
         self.crawler.stats.inc_value("parse_pool/pages")
         try:
             reason, fields, stats_calls = await maybe_deferred_to_future(self.parser_pool.call(parse_page, *args))
@@ -200,9 +268,37 @@ class MeetingSpider(scrapy.Spider):
         self.logger.warning("not a meeting article (%s): %s", reason, response.url)
         return None
 
-    def article_fields(self, response) -> dict:
-        """The fields an article page prints, as printed, from the ``article`` selectors."""
-        return article_fields(self.article, response, self.portal_url(response.url))
+    def templates(self, generation: str | None = None) -> tuple[ArticleSelectors, ...]:
+        """Article templates to try, the portal's own first, then those of the generation whose
+        listing linked the page, then the others (a migrated site keeps old pages in new lists)."""
+        found = self._templates.get(generation)
+        if found is None:
+            ordered = sorted(self.generations, key=lambda g: g.name != generation)
+            found = tuple(dict.fromkeys(
+                ([self.article] if self.article else []) + [t for g in ordered for t in g.articles]))
+            self._templates[generation] = found
+        return found
+
+    def article_fields(self, response, templates: tuple[ArticleSelectors, ...] | None = None) -> dict:
+        """The fields an article page prints, as printed, read with the first template that fits."""
+        return read_article(templates or self.templates(), response, self.portal_url(response.url))
+
+
+def start_url_list(value) -> list[str]:
+    """``URL[,URL…]`` (or a list of them) as a list; a start URL must be absolute http(s)."""
+    urls = [u.strip() for u in (value.split(",") if isinstance(value, str) else value) if u and u.strip()]
+    for url in urls:
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+            raise ValueError(f"start URL {url!r} is not an absolute http(s) URL")
+    return urls
+
+
+def start_urls_setting(settings) -> dict:
+    """``PORTAL_START_URLS``: a dict, or its JSON on the command line (``-s PORTAL_START_URLS='{…}'``)."""
+    value = settings.get("PORTAL_START_URLS") or {}
+    if isinstance(value, str):
+        value = json.loads(value)
+    return dict(value)
 
 
 def missing_reason(fields: dict) -> str | None:
@@ -219,17 +315,31 @@ def raw_item(portal: str, page_url: str, fields: dict) -> MeetingItem:
                        crawled_at=datetime.now(BEIJING).isoformat(timespec="seconds"), **fields)
 
 
-def parse_page(selectors: ArticleSelectors, pipelines: tuple[str, ...], portal: str, url: str, body: bytes,
-               encoding: str, page_url: str):
+def parse_page(templates: tuple[ArticleSelectors, ...], pipelines: tuple[str, ...], portal: str, url: str,
+               body: bytes, encoding: str, page_url: str):
     """What a parser worker does with an article page: ``(drop reason, None, [])``, or
     ``(None, item fields, stats calls)`` after the item pipelines ``pipelines``."""
     response = scrapy.http.HtmlResponse(url=url, body=body, encoding=encoding)
-    fields = article_fields(selectors, response, page_url)
+    fields = read_article(templates, response, page_url)
     reason = missing_reason(fields)
     if reason:
         return reason, None, []
     item, stats_calls = parsepool.run_pipelines(pipelines, raw_item(portal, page_url, fields))
     return None, dict(item), stats_calls
+
+
+def fits(sel: ArticleSelectors, response) -> bool:
+    """Whether a template finds a title and a body on the page."""
+    return bool(_nodes(response, sel.title)) and bool(_nodes(response, sel.body))
+
+
+def read_article(templates: tuple[ArticleSelectors, ...], response, page_url: str) -> dict:
+    """The fields of an article page, read with the first template that fits it (else the first
+    template, whose missing title or body then names the drop)."""
+    for sel in templates:
+        if fits(sel, response):
+            return article_fields(sel, response, page_url)
+    return article_fields(templates[0], response, page_url)
 
 
 def article_fields(sel: ArticleSelectors, response, page_url: str) -> dict:

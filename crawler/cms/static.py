@@ -1,33 +1,148 @@
-"""Static list pages: entries in the HTML, a pager that links (or names) the next page.
+"""Static list pages (the TRS-era generation): entries in the HTML, a pager to the next page.
 
-Most portals of the TRS/Hanweb-static generation look like this; a portal is a subclass
-that names its entry nodes, their date node, and how its pager points to the next page.
+The pager is read in any of the forms these sites print: TRS's ``createPageHTML(count, current,
+"index", "html")`` script (no link in the HTML: page N is ``index_N.html``), a ``下一页`` link
+with a real ``href``, or a ``下一页`` element naming its target in ``tagname``.  A portal on
+this generation may say where its entries are (``list_items``, ``list_date``); without them the
+page's list of dated links is found (``guess_list``).  The article templates below are those
+these sites are known to use.
 """
 
 from __future__ import annotations
 
-from .base import Entry, MeetingSpider
+import re
+from collections import Counter
+
+from lxml import etree
+
+from .base import ArticleSelectors, Entry
+from .generation import Generation
+
+_CREATE_PAGE_RE = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"']([^\"']+)[\"']\s*,\s*[\"']([^\"']+)[\"']")
+_NEXT_TEXT = "下一页"
+_NEXT_HREF = f'//a[normalize-space()="{_NEXT_TEXT}" or normalize-space(@title)="{_NEXT_TEXT}"]'
 
 
-class StaticListSpider(MeetingSpider):
-    list_items: str  # CSS of one entry node; its first `a` is the article link
-    list_date: str  # CSS (relative to the entry) of the printed date, e.g. "span.date::text"
-    next_page_xpath: str | None = None  # XPath of the next page's href, where the pager links it
+# A date as list rows print it (2022-08-03, 2022/8/3, 2022.08.03, 2022年8月3日, [2022-08-03]).
+_DATE_RE = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
+_DATED_ROWS = etree.XPath("//*[count(*[.//a[@href]]) >= $least]")
+# Fewer dated links than this is no listing (an article's "related" box has a few).
+MIN_ROWS = 4
 
-    def parse(self, response):
-        yield from self.follow_entries(response, self.list_entries(response))
-        next_url = self.next_page_url(response)
-        if next_url:
-            yield self.listing_request(response.urljoin(next_url))
 
-    def list_entries(self, response):
-        for node in response.css(self.list_items):
-            link = node.css("a")[:1]
-            href = link.attrib.get("href") if link else None
-            if href:
+def guess_list(response) -> str | None:
+    """CSS of the page's list of entries: the element with the most children that each hold a
+    link and a date, as ``parent > child``; None when the page has no such list."""
+    best, best_rows = None, 0
+    for parent in _DATED_ROWS(response.selector.root, least=MIN_ROWS):
+        tags = Counter(child.tag for child in parent if isinstance(child.tag, str))
+        if not tags:
+            continue
+        tag, _ = tags.most_common(1)[0]
+        rows = [c for c in parent if c.tag == tag and c.xpath(".//a[@href]") and _DATE_RE.search(c.xpath("string()"))]
+        if len(rows) > best_rows:
+            best, best_rows = (parent, tag), len(rows)
+    if best is None or best_rows < MIN_ROWS:
+        return None
+    parent, tag = best
+    return f"{_css_of(parent)} > {tag}"
+
+
+def _css_of(node) -> str:
+    """A CSS selector for ``node``: its id, else its tag and classes under its parent's."""
+    if node.get("id"):
+        return f"{node.tag}#{node.get('id')}"
+    classes = "".join(f".{c}" for c in (node.get("class") or "").split() if re.match(r"^[\w-]+$", c))
+    parent = node.getparent()
+    own = f"{node.tag}{classes}"
+    if classes or parent is None or not isinstance(parent.tag, str) or parent.tag in ("body", "html"):
+        return own
+    return f"{_css_of(parent)} > {own}"
+
+
+def next_page_href(response) -> str | None:
+    """The next listing page as the pager names it, or None on the last page."""
+    m = _CREATE_PAGE_RE.search(response.text)
+    if m:
+        count, current, stem, ext = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
+        return f"{stem}_{current + 1}.{ext}" if current + 1 < count else None
+    for a in response.xpath(_NEXT_HREF):
+        href = (a.attrib.get("href") or "").strip()
+        if href and not href.startswith(("javascript:", "#")):
+            return href
+        target = (a.attrib.get("tagname") or "").strip()
+        if target and not target.startswith(("javascript:", "#")):
+            return target
+    return None
+
+
+class StaticList(Generation):
+    name = "static"
+    recognition_order = 90  # any page with links in a list looks like one: try it last
+    # CSS of one entry node (its first `a` is the article link), and of its printed date relative
+    # to it; None: the page's list of dated links (guess_list) and the date its row prints.
+    list_items: str | None = None
+    list_date: str | None = None
+    looks_for = f"a list of at least {MIN_ROWS} dated links in the page's HTML"
+    articles = (
+        # The 2017 TRS template (yingkou): a table layout, GBK pages.
+        ArticleSelectors(
+            title="td#ivs_title",
+            header=("td.detail_info",),
+            body="td#Zoom p",
+            breadcrumb="div.position",
+            attachments=("td#Zoom a", "#appendix a"),
+        ),
+        # The county CMS template (beipiao, 2021).
+        ArticleSelectors(
+            title="div.article h1.article-title",
+            header=("div.article-info",),
+            body="div#zoom p",
+            breadcrumb="div.location",
+            attachments=("div#zoom a",),
+        ),
+    )
+
+    def __init__(self, **config):
+        super().__init__(**config)
+        if self.list_items:
+            self.looks_for = f"entries `{self.list_items}` with a link"
+
+    def items_css(self, response) -> str | None:
+        if self.list_items:
+            return self.list_items
+        cached = response.meta.get("static_list_items") if response.request is not None else None
+        return cached or guess_list(response)
+
+    def recognise(self, response) -> bool:
+        css = self.items_css(response)
+        return bool(css and response.css(css).css("a[href]"))
+
+    def parameters(self, response) -> dict:
+        pager = ("createPageHTML" if _CREATE_PAGE_RE.search(response.text)
+                 else "下一页 link" if response.xpath(_NEXT_HREF) else "none (one page)")
+        return {"list_items": self.items_css(response), "pager": pager}
+
+    def start(self, spider, response):
+        return self.page(spider, response)
+
+    def page(self, spider, response):
+        css = self.items_css(response)
+        yield from spider.follow_entries(response, self.entries(response, css))
+        href = next_page_href(response)
+        if href:
+            # A guessed list is guessed once: later pages are read as the first was.
+            yield self.request(spider, response.urljoin(href), "page", meta={"static_list_items": css})
+
+    def entries(self, response, css: str | None):
+        for node in response.css(css) if css else ():
+            link = node.css("a[href]")[:1]
+            if link:
                 # @title holds the full title; the anchor text is often cut with "...".
                 title = link.attrib.get("title") or link.xpath("string()").get()
-                yield Entry(url=href, title=title, date=node.css(self.list_date).get())
-
-    def next_page_url(self, response) -> str | None:
-        return response.xpath(self.next_page_xpath).get() if self.next_page_xpath else None
+                if self.list_date:
+                    date = node.css(self.list_date).get()
+                else:
+                    found = _DATE_RE.search(node.xpath("string()").get() or "")
+                    date = found.group(0) if found else None
+                yield Entry(url=link.attrib["href"], title=title, date=date)

@@ -60,6 +60,8 @@ class Command(ScrapyCommand):
         parser.add_argument("--replica-articles", type=int, default=60, metavar="N",
                             help="meeting articles per portal in the replica (default: 60)")
         parser.add_argument("--replica-seed", type=int, default=1, metavar="S")
+        parser.add_argument("--replica-generation", choices=("archive", "current", "both"), default="both",
+                            help="the CMS generations the replica serves; every one is crawled (default: both)")
         parser.add_argument("--no-progress", action="store_true",
                             help="no live progress line even on a terminal")
 
@@ -114,7 +116,7 @@ class Command(ScrapyCommand):
         if timeout > 0 and (self.settings.getpriority("CLOSESPIDER_TIMEOUT") or 0) < 40:
             self.settings.set("CLOSESPIDER_TIMEOUT", timeout, priority="cmdline")
         if opts.replica:
-            self._serve_replica(opts.replica_articles, opts.replica_seed)
+            self._serve_replica(opts.replica_articles, opts.replica_seed, opts.replica_generation)
         logger.info("crawlall: %s (log file %s)", ", ".join(names),
                     file_handler.baseFilename if file_handler else "none")
         crawlers = []
@@ -217,12 +219,18 @@ class Command(ScrapyCommand):
         logging.getLogger().addHandler(handler)
         return handler
 
-    def _serve_replica(self, articles: int, seed: int) -> None:
+    def _serve_replica(self, articles: int, seed: int, generation: str = "both") -> None:
         # The replica listens on the reactor the crawl runs on: one process, no network.
         from crawler.replica import build_site, listen
 
-        port = listen(build_site(articles=articles, seed=seed), port=0).getHost().port
+        site = build_site(articles=articles, seed=seed, generation=generation)
+        port = listen(site, port=0).getHost().port
         self.settings.set("PORTAL_MIRROR", f"http://127.0.0.1:{port}", priority="cmdline")
+        # Every generation the replica serves is crawled, each from its listing URL, unless
+        # the user named start URLs.
+        if not self.settings.get("PORTAL_START_URLS"):
+            self.settings.set("PORTAL_START_URLS", {name: site.start_urls(name) for name in site.portals},
+                              priority="cmdline")
         # A local server needs no politeness delays.
         self.settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
         self.settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")

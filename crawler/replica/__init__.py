@@ -7,10 +7,12 @@
 """
 
 
-def build_site(articles: int = 60, seed: int = 1):
+def build_site(articles: int = 60, seed: int = 1, generation: str = "archive", extra_portals: int = 0):
+    """``generation``: "archive" (the snapshots), "current" (each portal's CMS today) or "both";
+    ``extra_portals``: that many more portals on hosts of their own (crawler/replica/extra.py)."""
     from .site import build_site as _build
 
-    return _build(articles, seed)
+    return _build(articles, seed, generation, extra_portals)
 
 
 def listen(site, port: int = 0, interface: str = "127.0.0.1", latency_ms: float = 0, reactor=None):

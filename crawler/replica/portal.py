@@ -76,13 +76,19 @@ class Portal:
     encoding = "utf-8"
     uid_rate_per_minute = 0.0       # for counter ids
 
-    def __init__(self, articles: int = 60, seed: int = 1):
+    generation = "archive"
+
+    def __init__(self, articles: int = 60, seed: int = 1, new_site_only: int = 0):
         self.articles = max(1, int(articles))
         self.seed = seed
         self.cache = LRU(1024)
         self.rendered: dict[int, bytes] | None = None  # every article page, after prerender()
         self.seed_bytes = (PORTALS_DIR / self.name / "pages" / self.seed_file).read_bytes()
-        self.entries = self._build()
+        # Every entry of the portal's history, newest first; the archive generation lists all but
+        # the `new_site_only` newest (published after the portal moved to its current generation,
+        # which lists them all: crawler/replica/current/).
+        self.all_entries = self._build()
+        self.entries = self.all_entries[min(new_site_only, self.seed_pos):]
         self.by_path = {e.path: e for e in self.entries}
         self.faults: Any = None
         self.setup()

@@ -13,13 +13,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @contextlib.contextmanager
 def running_replica(articles: int = 60, seed: int = 1, latency_ms: float = 0, host: str = "127.0.0.1",
-                    timeout: float = 60, faults: dict[str, str] | None = None, prerender: tuple[str, ...] = ()):
+                    timeout: float = 60, faults: dict[str, str] | None = None, prerender: tuple[str, ...] = (),
+                    generation: str = "archive", extra_portals: int = 0):
     """Start ``python -m crawler.replica --port 0`` and yield its origin (``http://127.0.0.1:PORT``).
     ``faults``: ``{"laishan": "layout_changed", "yingkou": "http503:2"}`` (crawler/replica/faults.py);
-    ``prerender``: portals whose article pages are rendered at start and served from memory.
+    ``prerender``: portals whose article pages are rendered at start and served from memory;
+    ``generation``: "archive" (as ``build_site``'s default), "current" or "both";
+    ``extra_portals``: that many more portals on hosts of their own (crawler/replica/extra.py).
     The subprocess is terminated (then killed) on exit."""
     cmd = [sys.executable, "-m", "crawler.replica", "--port", "0", "--host", host, "--articles", str(articles),
-           "--seed", str(seed), "--latency", str(latency_ms)]
+           "--seed", str(seed), "--latency", str(latency_ms), "--generation", generation,
+           "--extra-portals", str(extra_portals)]
     for portal, mode in (faults or {}).items():
         cmd += ["--fault", f"{portal}={mode}"]
     for portal in prerender:

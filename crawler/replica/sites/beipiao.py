@@ -34,6 +34,8 @@ class Beipiao(Portal):
     place = "北票市"
 
     def setup(self) -> None:
+        # Where each entry stands in the listing (its neighbours are the 上一篇/下一篇 links).
+        self.position = {e.idx: n for n, e in enumerate(self.entries)}
         art = self.seed_bytes.decode("utf-8")
         body = between(art, '<div class="article-content" id="zoom">\n', "\t\t</div>\n\t\t<!--content end-->")
         prenext = between(art, '<div class="article-prenext">\n', "\t\t</div>\n\t\t<div class=\"article-tools\">")
@@ -144,7 +146,7 @@ class Beipiao(Portal):
                 rows.append(f'<p>  附件:<a href="{attr(para.href)}">{esc(para.name)}</a></p>')
             else:
                 rows.append(f"<p>  {esc(para.text)}</p>")
-        i = e.idx
+        i = self.position[e.idx]
         older = self.entries[i + 1] if i + 1 < len(self.entries) else None
         newer = self.entries[i - 1] if i > 0 else None
         pn = ""
