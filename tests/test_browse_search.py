@@ -167,3 +167,9 @@ def test_postgres_store_keeps_no_index_and_exports_a_searchable_copy(db_url, tmp
     conn = sqlite3.connect(tmp_path / "since.db")
     assert conn.execute("SELECT count(*) FROM revisions").fetchone()[0] == 0
     assert len(search.search_ids(conn, "招商")) == 1
+
+
+def test_a_copy_never_replaces_the_store_it_copies(store):
+    with pytest.raises(ValueError, match="the store itself"):
+        export_store(store, store.url.database)
+    assert store.count() == len(MEETINGS)

@@ -102,6 +102,8 @@ def export_sqlite_copy(
     from crawler import store as st
 
     path = Path(path)
+    if store.dialect == "sqlite" and path.resolve() == Path(store.url.database).resolve():
+        raise ValueError(f"{path} is the store itself: give another file for the copy")
     directory = path.parent if str(path.parent) else Path(".")
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
