@@ -84,6 +84,8 @@ def main() -> int:
           f"{args.latency:g} ms latency, DOWNLOAD_DELAY {delay:g} s")
     print(f"requests: {sum(requests.values())} in all; slowest portal {slowest}: {requests[slowest]}")
     print(f"wall time: {wall:.1f} s; politeness bound: {bound:.1f} s; ratio: {wall / bound:.2f}")
+    elapsed = sorted((runs.get(n, {}).get("stats") or {}).get("elapsed_time_seconds", 0) for n in names)
+    print(f"per-portal crawl time: median {elapsed[len(elapsed) // 2]:.1f} s, slowest {elapsed[-1]:.1f} s")
     print(f"CPU: {cpu:.1f} s in all, {cpu / max(1, pages) * 1000:.2f} ms per page ({pages} pages)")
     print(f"peak RSS: {rss + worker:.0f} MB (crawl process {rss:.0f} MB + parser worker {worker:.0f} MB)")
     print(f"stored: {sum(len(u) for u in stored.values())} meetings; portals with a miss: "

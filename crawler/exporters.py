@@ -10,7 +10,11 @@ CSV cells of list fields (JSON keeps real lists)::
     attendees    张三; 李四
     attachments  附件一.pdf <http://…/a.pdf>; 附件二.doc <http://…/b.doc>
 
-``parse_csv_row`` reads such a row back.  ``FEED_EXPORT_ENCODING = "utf-8-sig"`` (or the
+A cell that a spreadsheet would run as a formula — one starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return — is written with a leading ``'`` (so is one that starts
+with ``'`` itself, to keep the rule reversible): portals' titles and bodies are third-party
+text, and the README tells users to open the CSV in Excel.  ``parse_csv_row`` reads such a
+row back, removing that one ``'``.  ``FEED_EXPORT_ENCODING = "utf-8-sig"`` (or the
 feed option ``encoding``) writes the UTF-8 byte-order mark Excel needs to recognise UTF-8:
 Scrapy's CSV exporter handles it; the JSON exporters here write the mark once (Scrapy's own
 would write one per item).
@@ -44,17 +48,27 @@ def format_attachment(att: Any) -> str:
     return _text(att)
 
 
+# What makes Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """``cell`` with a leading ``'`` when a spreadsheet would read it as a formula (or when
+    it starts with ``'``, so that reading it back is exact)."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) or cell.startswith("'") else cell
+
+
 def csv_cell(name: str, value: Any) -> str:
-    """The readable CSV form of one field value."""
+    """The readable CSV form of one field value, neutralised for spreadsheets."""
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):
         if name == "breadcrumb":
-            return BREADCRUMB_SEP.join(_text(v) for v in value)
+            return neutralise(BREADCRUMB_SEP.join(_text(v) for v in value))
         if name == "attachments":
-            return LIST_SEP.join(format_attachment(a) for a in value)
-        return LIST_SEP.join(_text(v) for v in value)
-    return _text(value)
+            return neutralise(LIST_SEP.join(format_attachment(a) for a in value))
+        return neutralise(LIST_SEP.join(_text(v) for v in value))
+    return neutralise(_text(value))
 
 
 def parse_csv_row(row: dict[str, str]) -> dict[str, Any]:
@@ -64,6 +78,8 @@ def parse_csv_row(row: dict[str, str]) -> dict[str, Any]:
         if name is None:
             continue
         cell = cell or ""
+        if cell.startswith("'"):
+            cell = cell[1:]  # neutralise()
         if name == "breadcrumb":
             out[name] = cell.split(BREADCRUMB_SEP) if cell else []
         elif name in ("documents", "attendees"):
@@ -102,10 +118,17 @@ class _SchemaOrder:
 
 
 class MeetingCsvItemExporter(_SchemaOrder, CsvItemExporter):
+    def finish_exporting(self):
+        # A CSV of no meetings still has its header line (Scrapy writes it with the first item).
+        if self._headers_not_written:
+            self._headers_not_written = False
+            self._write_headers_and_set_fields_to_export({})
+        super().finish_exporting()
+
     def serialize_field(self, field, name, value):
         serializer = field.get("serializer") if field else None
         if serializer:
-            return serializer(value)
+            return neutralise(_text(serializer(value)))
         return csv_cell(name, value)
 
 

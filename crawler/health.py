@@ -22,6 +22,7 @@ check              level  when
 ``errors``         fail   ERROR/CRITICAL log lines, spider exceptions, downloads that failed
                           after all retries
 ``http_errors``    warn   HTTP error responses ignored (404 …)
+``charset``        warn   pages with bytes that decode in no candidate charset, replaced by U+FFFD
 ``stale``          warn   no new record for ``HEALTH_STALE_DAYS`` days (run history)
 =================  =====  ================================================================
 
@@ -177,6 +178,11 @@ def evaluate(
     http_errors = int(stats.get("httperror/response_ignored_count", 0))
     if http_errors:
         report.warn("http_errors", f"{http_errors} HTTP error response(s) ignored")
+
+    bad_bytes = int(stats.get("charset/bad_bytes", 0))
+    if bad_bytes:
+        report.warn("charset", f"{bad_bytes} undecodable byte(s) on {int(stats.get('charset/bad_pages', 0))} "
+                               "page(s), replaced by U+FFFD (charset/bad_bytes)")
 
     if stale_days and stale_days > 0 and history is not None and not int(stats.get("store/new", 0)):
         now = now or datetime.now(timezone.utc)

@@ -2,51 +2,114 @@
 
 from __future__ import annotations
 
+import codecs
+import ipaddress
 import logging
-import re
-from urllib.parse import urlsplit
 
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
-from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.utils.url import url_is_from_any_domain
+from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
+
+from crawler import hosts
 
 logger = logging.getLogger(__name__)
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.I)
 
 
-class PortalMirrorMiddleware:
-    """Send every request for a portal host to the ``PORTAL_MIRROR`` origin.
+class HostPolicyMiddleware(OffsiteMiddleware):
+    """Where requests go (``crawler/hosts.py``): the one host check for the spider's own
+    requests, redirects, robots.txt and retries, and the ``PORTAL_MIRROR`` routing.
 
-    The mirror is used the way HTTP uses a forward proxy: the request goes to the mirror's
-    address with the portal's absolute URL in its request line and the portal's ``Host``
-    header, same method, path, query and body.  So one server can stand in for every portal,
-    and the request and response keep the real portal URL: spiders, redirects, the offsite
-    check, deduplication and items never see the mirror's address.
+    ``DOWNLOADER_MIDDLEWARES`` 50, in place of Scrapy's OffsiteMiddleware, whose rule (host
+    name in ``allowed_domains`` or a subdomain), stats (``offsite/filtered``,
+    ``offsite/domains``) and log line it keeps, but without its exemptions: ``dont_filter``
+    (robots.txt requests carry it) and ``allow_offsite`` do not let a request leave the portal.
+
+    With ``PORTAL_MIRROR`` every portal request goes to the mirror the way HTTP uses a forward
+    proxy (``meta["proxy"]``, sent by HttpProxyMiddleware at 750): the request line carries
+    the portal's absolute URL, the ``Host`` header the portal's, method, path, query and body
+    unchanged; so one server stands in for every portal and spiders, redirects, deduplication
+    and items keep the real portal URLs.  Without a mirror, a request to an origin the spider
+    was not given (``start_urls``, start requests) must resolve to public addresses only.
     """
 
-    def __init__(self, origin: str, crawler):
-        parts = urlsplit(origin)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(
-                f"PORTAL_MIRROR must be an origin such as http://127.0.0.1:8601, not {origin!r}"
-            )
-        self.origin = f"{parts.scheme}://{parts.netloc}"
-        self.crawler = crawler
+    def __init__(self, stats, mirror: str | None = None):
+        super().__init__(stats)
+        self.mirror = mirror
+        self.policy: hosts.HostPolicy | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        origin = crawler.settings.get("PORTAL_MIRROR")
-        if not origin:
-            raise NotConfigured
-        return cls(origin, crawler)
+        o = super().from_crawler(crawler)
+        o.mirror = hosts.mirror_origin(crawler.settings.get("PORTAL_MIRROR"))
+        return o
+
+    def spider_opened(self, spider):
+        super().spider_opened(spider)
+        services = [self.crawler.settings.get("SPLASH_URL")] if getattr(spider, "render", None) else []
+        self.policy = hosts.HostPolicy(getattr(spider, "allowed_domains", None) or (),
+                                       getattr(spider, "start_urls", None) or (), self.mirror,
+                                       [s for s in services if s])
+
+    def should_follow(self, request, spider) -> bool:
+        return self.policy.is_portal(request.url) or self.policy.is_service(request.url)
+
+    def request_scheduled(self, request, spider):
+        self._check_host(request)
+
+    def _check_host(self, request) -> None:
+        if self.policy is None:
+            self.spider_opened(self.crawler.spider)
+        if self.should_follow(request, self.crawler.spider):
+            return
+        # Scrapy's offsite drop with its stats and log line, without its exemptions.
+        super().process_request(request.replace(dont_filter=False, meta={**request.meta, "allow_offsite": False}))
 
     def process_request(self, request):
-        spider = self.crawler.spider
-        domains = getattr(spider, "allowed_domains", None) or []
-        if domains and url_is_from_any_domain(request.url, domains):
-            request.meta["proxy"] = self.origin
-            self.crawler.stats.inc_value("portal_mirror/requests")
+        self._check_host(request)
+        policy = self.policy
+        if policy.is_service(request.url):
+            return None
+        if request.meta.get("splash") and not request.meta.get("_splash_processed"):
+            # SplashMiddleware (725) turns it into a request to Splash, which comes back
+            # through here; Splash's browser uses the mirror as its proxy (crawler/splash.py).
+            return None
+        if self.mirror is not None:
+            request.meta["proxy"] = self.mirror
+            self.stats.inc_value("portal_mirror/requests")
+            return None
+        if request.meta.get("is_start_request") and not request.meta.get("redirect_urls"):
+            policy.trust(request.url)  # given by the spider's code, not by a page
+            return None
+        if policy.needs_address_check(request.url):
+            return self._check_address(request)
         return None
+
+    async def _check_address(self, request):
+        from twisted.internet import reactor
+
+        parts = urlparse_cached(request)
+        host = (parts.hostname or "").rstrip(".")
+        try:
+            ipaddress.ip_address(host)
+            addresses = [host]
+        except ValueError:
+            addresses = await maybe_deferred_to_future(hosts.resolve(reactor, host, parts.port or 0))
+        self.stats.inc_value("hosts/address_checked")
+        bad = [(a, k) for a, k in ((a, hosts.address_kind(a)) for a in addresses) if k] or (
+            [] if addresses else [("nothing", "unresolved")])
+        if not bad:
+            return None
+        address, kind = bad[0]
+        self.stats.inc_value(f"hosts/blocked/{kind}")
+        origin = (request.meta.get("redirect_urls") or [None])[0]
+        logger.warning("dropped %s%s: %s resolves to %s (%s), not a public address", request.url,
+                       f" (redirected from {origin})" if origin else "", host, address, kind,
+                       extra={"spider": self.crawler.spider})
+        raise IgnoreRequest(f"{host} resolves to a {kind} address ({address})")
 
 
 class CharsetCheckMiddleware:
@@ -55,10 +118,17 @@ class CharsetCheckMiddleware:
     A server that declares ``charset=gbk`` for UTF-8 bytes (or the reverse) makes Scrapy
     decode the page into mojibake and U+FFFD, and a garbled record would be stored.  An HTML
     response whose body does not decode strictly in its effective encoding is re-read in the
-    first of UTF-8, its ``<meta charset>``, GB18030 that does (``charset/corrected``); a
-    non-UTF-8 encoding is also dropped for UTF-8 when the bytes are valid non-ASCII UTF-8
-    (Chinese text in GBK practically never is).  Nothing fits: ``charset/undecodable``.
-    Cost: one strict decode of the body (~20 µs for a 20 KB page).
+    first of its candidates that does (``charset/corrected``): what the page declares (BOM,
+    ``Content-Type``, ``<meta charset>``), UTF-8, and GB18030, the superset of the GB2312/GBK
+    family every Chinese portal not in UTF-8 uses.  A non-UTF-8 encoding is also dropped for
+    UTF-8 when the bytes are valid non-ASCII UTF-8 (Chinese text in GBK practically never is).
+
+    When no candidate decodes strictly (a page with a bad byte), the page is read in the
+    candidate with the fewest undecodable bytes, each replaced by U+FFFD: a GB2312 page served
+    as ``charset=utf-8`` with one bad byte is GB18030 with one replacement, not mojibake.
+    Counted: ``charset/bad_bytes`` (bytes replaced), ``charset/bad_pages``; logged, and the
+    health check warns (``charset``).  Cost: one strict decode of the body (~20 µs for a
+    20 KB page); the counting decodes only for pages that fail it.
     """
 
     def __init__(self, crawler):
@@ -76,35 +146,30 @@ class CharsetCheckMiddleware:
         body = response.body
         current = _codec(response.encoding)
         if current == "utf-8":
-            try:
-                body.decode("utf-8")
+            if _decodes(body, "utf-8"):
                 return response
-            except UnicodeDecodeError:
-                pass
         elif current is not None and not body.isascii():
-            try:
-                body.decode("utf-8")
-            except UnicodeDecodeError:
-                pass
-            else:
+            if _decodes(body, "utf-8"):
                 return self._fix(response, current, "utf-8")
-            try:
-                body.decode(current)
+            if _decodes(body, current):
                 return response
-            except UnicodeDecodeError:
-                pass
         else:
             return response
-        meta = _META_CHARSET.search(body[:4096])
-        for candidate in ("utf-8", _codec(meta.group(1).decode("ascii")) if meta else None, "gb18030"):
-            if candidate and candidate != current:
-                try:
-                    body.decode(candidate)
-                except (UnicodeDecodeError, LookupError):
-                    continue
+        candidates = list(dict.fromkeys(c for c in (
+            _codec(read_bom(body)[0]), _codec(http_content_type_encoding(
+                (response.headers.get(b"Content-Type") or b"").decode("latin-1"))),
+            _codec(html_body_declared_encoding(body[:4096])), "utf-8", "gb18030") if c))
+        for candidate in candidates:
+            if candidate != current and _decodes(body, candidate):
                 return self._fix(response, current, candidate)
-        self.crawler.stats.inc_value("charset/undecodable")
-        return response
+        bad, best = min((_bad_bytes(body, c), i, c) for i, c in enumerate(candidates))[::2]
+        stats = self.crawler.stats
+        stats.inc_value("charset/bad_pages")
+        stats.inc_value("charset/bad_bytes", bad)
+        logger.warning("%s: %d undecodable byte(s) in every candidate charset (%s): read as %s, "
+                       "each replaced by U+FFFD", response.url, bad, ", ".join(candidates), best,
+                       extra={"spider": self.crawler.spider})
+        return response if best == current else response.replace(encoding=best)
 
     def _fix(self, response, declared, actual):
         self.crawler.stats.inc_value("charset/corrected")
@@ -127,9 +192,36 @@ class CountingRedirectMiddleware(RedirectMiddleware):
 
 
 def _codec(name):
-    import codecs
-
+    """The codec Python reads ``name`` with (GB2312 and GBK as GB18030, their superset, as
+    browsers do), or None."""
     try:
-        return codecs.lookup(name).name.replace("_", "-") if name else None
+        name = codecs.lookup(resolve_encoding(name) or name).name.replace("_", "-") if name else None
     except LookupError:
         return None
+    return "gb18030" if name in ("gb2312", "gbk") else name
+
+
+def _decodes(body: bytes, codec: str) -> bool:
+    try:
+        body.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
+
+
+_BAD = [0]
+
+
+def _count_bad(error: UnicodeDecodeError):
+    _BAD[0] += error.end - error.start
+    return "\ufffd", error.end
+
+
+codecs.register_error("meetings.count", _count_bad)
+
+
+def _bad_bytes(body: bytes, codec: str) -> int:
+    """How many bytes of ``body`` do not decode in ``codec``."""
+    _BAD[0] = 0
+    body.decode(codec, "meetings.count")
+    return _BAD[0]

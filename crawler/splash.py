@@ -102,8 +102,9 @@ class SplashMiddleware(scrapy_splash.SplashMiddleware):
 
 COMPONENTS = {
     "DOWNLOADER_MIDDLEWARES": {
-        # Before PortalMirrorMiddleware (740) and HttpCompressionMiddleware (810), as
-        # scrapy-splash asks; the request then goes to Splash, not to the mirror.
+        # Before HttpProxyMiddleware (750) and HttpCompressionMiddleware (810), as
+        # scrapy-splash asks; the request then goes to Splash, not to the mirror (the host
+        # check at 50 leaves a request for Splash unproxied and lets SPLASH_URL through).
         "crawler.splash.SplashMiddleware": 725,
     },
     "SPIDER_MIDDLEWARES": {"crawler.splash.SplashDeduplicateArgsMiddleware": 100},

@@ -25,9 +25,11 @@ several workers may share one PostgreSQL database, and an item counts as seen on
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import sqlite3
 import threading
 import weakref
 from contextlib import contextmanager
@@ -47,11 +49,22 @@ from crawler.items import FIELDS, LIST_FIELDS
 logger = logging.getLogger(__name__)
 
 DEFAULT_DB = "sqlite:///data/meetings.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Indexed text is kept far below PostgreSQL's btree row limit (2,704 bytes; SQLite has none,
+# and behaves the same): a dedupe key or a ``urls`` key longer than this many UTF-8 bytes is
+# stored as its head and the SHA-256 of the whole (``bounded``); ``meetings.url`` is indexed
+# by its first URL_INDEX_CHARS characters (at most 4 bytes each).
+KEY_MAX_BYTES = 1024
+URL_INDEX_CHARS = 512
+# Store calls run on the reactor thread: how long one may wait for a lock before it fails
+# (SQLite busy timeout; PostgreSQL lock_timeout), and, on PostgreSQL, run at all
+# (statement_timeout).  Settings STORE_LOCK_TIMEOUT / STORE_STATEMENT_TIMEOUT (seconds).
+LOCK_TIMEOUT_S = 10.0
+STATEMENT_TIMEOUT_S = 30.0
 INT_FIELDS = ("meeting_number", "term")
 
-# Outcomes of Store.upsert()
-NEW, UPDATED, MOVED, UNCHANGED = "new", "updated", "moved", "unchanged"
+# Outcomes of Store.upsert(); FAILED only from Store.upsert_each()
+NEW, UPDATED, MOVED, UNCHANGED, FAILED = "new", "updated", "moved", "unchanged", "failed"
 
 
 def utcnow() -> datetime:
@@ -118,9 +131,10 @@ meetings = sa.Table(
     sa.Column("last_seen", UTCDateTime, nullable=False),
     sa.Column("last_changed", UTCDateTime, nullable=False),
     sa.UniqueConstraint("portal", "dedupe_key", name="uq_meetings_portal_key"),
-    sa.Index("ix_meetings_url", "url"),
     sa.Index("ix_meetings_portal_published", "portal", "published_at"),
 )
+# A prefix: a whole URL may pass the btree row limit (redirect URLs are unbounded).
+ix_meetings_url = sa.Index("ix_meetings_url", sa.func.substr(meetings.c.url, 1, URL_INDEX_CHARS))
 
 revisions = sa.Table(
     "revisions",
@@ -176,18 +190,35 @@ store_meta = sa.Table(
 # --- keys and conversions ------------------------------------------------------------------
 
 
+def bounded(value: str, limit: int = KEY_MAX_BYTES) -> str:
+    """``value`` itself when its UTF-8 form fits ``limit`` bytes, else its head and ``#`` and
+    the SHA-256 of the whole value, ``limit`` bytes at most: still one key per value, and
+    small enough for any btree index."""
+    raw = value.encode("utf-8", "surrogatepass")
+    if len(raw) <= limit:
+        return value
+    digest = hashlib.sha256(raw).hexdigest()
+    head = raw[: limit - len(digest) - 1].decode("utf-8", "ignore")
+    return f"{head}#{digest}"
+
+
 def dedupe_key(item: Mapping[str, Any]) -> str:
     """The meeting's key within its portal (see SCHEMA.md).
 
     ``idx:<index_number>`` where the portal prints an index number, otherwise
-    ``pub:<published date>|<title>``.
+    ``pub:<published date>|<title>``; past KEY_MAX_BYTES, :func:`bounded`.
     """
     index_number = (item.get("index_number") or "").strip()
     if index_number:
-        return f"idx:{index_number}"
+        return bounded(f"idx:{index_number}")
     published = (item.get("published_at") or "")[:10]
     title = " ".join((item.get("title") or "").split())
-    return f"pub:{published}|{title}"
+    return bounded(f"pub:{published}|{title}")
+
+
+def url_key(url: str) -> str:
+    """The key of an article address in the ``urls`` table (:func:`bounded`)."""
+    return bounded(url)
 
 
 def item_key(item: Mapping[str, Any]) -> tuple[str, str]:
@@ -281,17 +312,21 @@ class Store:
       ``close()``
     """
 
-    def __init__(self, url: str | sa.URL | None = None, *, base_dir=None, echo: bool = False):
+    def __init__(self, url: str | sa.URL | None = None, *, base_dir=None, echo: bool = False,
+                 lock_timeout: float = LOCK_TIMEOUT_S, statement_timeout: float = STATEMENT_TIMEOUT_S):
         self.url = url if isinstance(url, sa.URL) else resolve_db_url(url, base_dir)
         self.dialect = self.url.get_backend_name()
+        self.lock_timeout, self.statement_timeout = lock_timeout, statement_timeout
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.dialect == "sqlite":
-            kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
+            kwargs["connect_args"] = {"timeout": lock_timeout, "check_same_thread": False}
         else:
             kwargs["pool_pre_ping"] = True
         self.engine = sa.create_engine(self.url, **kwargs)
         if self.dialect == "sqlite":
             self._setup_sqlite()
+        else:
+            self._setup_postgresql()
         self._lock = threading.RLock()
         # Batch writes on SQLite skip SQLAlchemy's execution layer (see _execute_each).
         self.sqlite_fast_path = True
@@ -299,7 +334,9 @@ class Store:
 
     @classmethod
     def from_settings(cls, settings) -> Store:
-        return cls(settings.get("MEETINGS_DB") or DEFAULT_DB)
+        return cls(settings.get("MEETINGS_DB") or DEFAULT_DB,
+                   lock_timeout=settings.getfloat("STORE_LOCK_TIMEOUT", LOCK_TIMEOUT_S),
+                   statement_timeout=settings.getfloat("STORE_STATEMENT_TIMEOUT", STATEMENT_TIMEOUT_S))
 
     def __repr__(self) -> str:
         return f"<Store {self.url.render_as_string(hide_password=True)}>"
@@ -317,7 +354,7 @@ class Store:
             # commits may be lost — and with them the "seen" marks, so nothing is skipped.
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=60000")
+            cur.execute(f"PRAGMA busy_timeout={int(self.lock_timeout * 1000)}")
             cur.close()
 
         @event.listens_for(self.engine, "begin")
@@ -328,6 +365,17 @@ class Store:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             else:
                 conn.exec_driver_sql("BEGIN")
+
+    def _setup_postgresql(self) -> None:
+        @event.listens_for(self.engine, "connect")
+        def _on_connect(dbapi_conn, _record):
+            # Store calls run on the reactor thread: a lock held elsewhere (another worker, an
+            # operator's session) makes a statement fail after lock_timeout instead of
+            # freezing the crawl past its time limit.  0 (the setting) means no limit.
+            with dbapi_conn.cursor() as cur:
+                cur.execute(f"SET lock_timeout = {int(self.lock_timeout * 1000)}")
+                cur.execute(f"SET statement_timeout = {int(self.statement_timeout * 1000)}")
+            dbapi_conn.commit()
 
     @contextmanager
     def _write(self):
@@ -344,7 +392,11 @@ class Store:
         with self._write() as conn:
             if self.dialect == "postgresql":
                 # One migrator at a time when several workers start together.
+                # A migration may rewrite a large table; another migrator may hold the lock.
+                conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+                conn.exec_driver_sql("SET LOCAL lock_timeout = '120s'")
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(74657301)")
+            had_meetings = sa.inspect(conn).has_table("meetings")
             metadata.create_all(conn, checkfirst=True)
             insp = sa.inspect(conn)
             for table in metadata.sorted_tables:
@@ -356,6 +408,11 @@ class Store:
                         conn.exec_driver_sql(
                             f'ALTER TABLE {table.name} ADD COLUMN "{col.name}" {ddl_type}'
                         )
+            version = conn.execute(
+                sa.select(store_meta.c.value).where(store_meta.c.key == "schema_version")
+            ).scalar_one_or_none()
+            if had_meetings and int(version or 1) < 2:
+                self._migrate_bounded_keys(conn)
             search.migrate(conn)  # the full-text index (SQLite): created, or completed
             self._upsert_stmt(
                 conn,
@@ -364,6 +421,23 @@ class Store:
                 ["key"],
                 update={"value": str(SCHEMA_VERSION)},
             )
+
+    def _migrate_bounded_keys(self, conn) -> None:
+        """Schema 2: ``ix_meetings_url`` on a prefix of the URL; dedupe keys and ``urls`` keys
+        past KEY_MAX_BYTES rewritten to their :func:`bounded` form (SQLite stores may hold
+        such keys; PostgreSQL could not)."""
+        logger.info("store: migrating to schema 2 (bounded index keys)")
+        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_meetings_url")
+        ix_meetings_url.create(conn)
+        longer = KEY_MAX_BYTES // 4  # characters: no shorter text has more bytes
+        for mid, key in conn.execute(
+            sa.select(meetings.c.id, meetings.c.dedupe_key).where(sa.func.length(meetings.c.dedupe_key) > longer)
+        ).all():
+            if bounded(key) != key:
+                conn.execute(meetings.update().where(meetings.c.id == mid).values(dedupe_key=bounded(key)))
+        for (url,) in conn.execute(sa.select(urls.c.url).where(sa.func.length(urls.c.url) > longer)).all():
+            if url_key(url) != url:
+                conn.execute(urls.update().where(urls.c.url == url).values(url=url_key(url)))
 
     def _insert(self, table):
         if self.dialect == "postgresql":
@@ -430,10 +504,36 @@ class Store:
                     outcome, mid = self._upsert_row(conn, row, now, try_insert=not bulk)
                 results.append((outcome, mid))
                 for url, how in ((row["url"], "stored"), *((a, "redirect") for a in aliases)):
-                    marks.append({"url": url, "portal": row["portal"], "meeting_id": mid,
+                    marks.append({"url": url_key(url), "portal": row["portal"], "meeting_id": mid,
                                   "outcome": how, "first_seen": now, "last_seen": now})
             self._execute_each(conn, "mark_url", marks)
         return results
+
+    def upsert_each(
+        self, entries: Iterable[tuple[Mapping[str, Any], Iterable[str]]], now: datetime | None = None
+    ) -> list[tuple[str, Any]]:
+        """:meth:`upsert_many`, except that an item that cannot be stored does not take the
+        others with it: when the batch fails, its items are stored one transaction each, and
+        an item that fails alone gets ``(FAILED, the exception)``.  A batch refused for what
+        is no item's fault (a lock wait past the lock timeout, a statement timeout, a lost
+        connection: ``BATCH_ERRORS``) fails as a whole, at once."""
+        entries = [(item, list(aliases)) for item, aliases in entries]
+        try:
+            return self.upsert_many(entries, now)
+        except BATCH_ERRORS as e:
+            # A lock wait, a timeout, a lost connection: no item is to blame, and retrying
+            # them one by one would wait once per item.
+            return [(FAILED, e)] * len(entries)
+        except ROW_ERRORS as e:
+            if len(entries) == 1:
+                return [(FAILED, e)]
+        out: list[tuple[str, Any]] = []
+        for entry in entries:
+            try:
+                out.extend(self.upsert_many([entry], now))
+            except ROW_ERRORS as e:
+                out.append((FAILED, e))
+        return out
 
     def _upsert_row(self, conn, row: dict[str, Any], now: datetime, try_insert: bool = True) -> tuple[str, int]:
         portal, key = row["portal"], dedupe_key(row)
@@ -474,11 +574,14 @@ class Store:
             search.replace(conn, mid, old, row)
             return UPDATED, mid
         if old["url"] != row["url"]:
+            # The same meeting at a new address (a portal's new CMS): the record takes what the
+            # new page prints around it too (breadcrumb, category …), not only its URL.
             conn.execute(
                 meetings.update()
                 .where(meetings.c.id == mid)
-                .values(url=row["url"], last_seen=now, last_changed=now)
+                .values(**row, last_seen=now, last_changed=now)
             )
+            search.replace(conn, mid, old, row)  # a no-op unless its text differs
             return MOVED, mid
         conn.execute(meetings.update().where(meetings.c.id == mid).values(last_seen=now))
         return UNCHANGED, mid
@@ -578,6 +681,7 @@ class Store:
         (``no_item``: the page is not a meeting article; ``duplicate``: it repeats a meeting
         already taken in this run), so that incremental runs need not fetch it again."""
         now = now or utcnow()
+        url = url_key(url)
         with self._write() as conn:
             existing = conn.execute(
                 sa.select(urls.c.outcome).where(urls.c.url == url)
@@ -629,7 +733,8 @@ class Store:
     ) -> set[str]:
         """The subset of ``candidates`` the store has finished with, seen within
         ``max_age_days`` (None or <= 0: any age)."""
-        candidates = list(dict.fromkeys(u for u in candidates if u))
+        keys = {url_key(u): u for u in candidates if u}
+        candidates = list(keys)
         if not candidates:
             return set()
         cond = []
@@ -645,7 +750,7 @@ class Store:
                         sa.select(urls.c.url).where(urls.c.url.in_(chunk), *cond)
                     ).scalars()
                 )
-        return found
+        return {keys[k] for k in found}
 
     def iter_items(
         self,
@@ -787,6 +892,39 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+# What storing one item may raise: the database's refusal (either driver, or SQLAlchemy's
+# wrapping of it), or a value that does not convert.
+ROW_ERRORS = (sa.exc.SQLAlchemyError, sqlite3.Error, ValueError, TypeError, OverflowError)
+# What refuses a whole batch rather than one of its rows.
+BATCH_ERRORS = (sa.exc.OperationalError, sqlite3.OperationalError)
+
+
+def check_storable(item: Mapping[str, Any]) -> str | None:
+    """Why ``item`` cannot be stored identically on both dialects (``bad_number``, ``nul``:
+    PostgreSQL text cannot hold U+0000, ``bad_unicode``: a lone surrogate), or None."""
+    try:
+        row = item_to_row(item)
+    except (ValueError, TypeError, OverflowError):
+        return "bad_number"
+    if any(row.get(name) is not None and not -2**31 <= row[name] < 2**31 for name in INT_FIELDS):
+        return "bad_number"  # an INTEGER column on PostgreSQL; SQLite would take it
+    for value in row.values():
+        texts = value if isinstance(value, list) else [value]
+        for text in texts:
+            if isinstance(text, dict):
+                texts.extend(v for v in text.values() if isinstance(v, str))
+                continue
+            if not isinstance(text, str):
+                continue
+            if "\x00" in text:
+                return "nul"
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                return "bad_unicode"
+    return None
 
 
 def _jsonable(value: Any) -> Any:

@@ -14,12 +14,15 @@ from crawler.health import articles_fetched, error_count
 
 def dropped_reasons(stats: Mapping[str, Any]) -> dict[str, int]:
     """Why article pages or items were dropped: ``article/dropped/<r>`` (parse),
-    ``validate/dropped/<r>`` (missing required field), ``dedupe/duplicate_in_run``."""
+    ``validate/dropped/<r>`` (missing required field), ``store/dropped/<r>`` (a value no store
+    can hold alike), ``store/failed`` (refused by the database), ``dedupe/duplicate_in_run``."""
     reasons: Counter = Counter()
     for key, value in stats.items():
-        for prefix in ("article/dropped/", "validate/dropped/"):
+        for prefix in ("article/dropped/", "validate/dropped/", "store/dropped/"):
             if key.startswith(prefix):
                 reasons[key[len(prefix):]] += int(value)
+    if stats.get("store/failed"):
+        reasons["store_failed"] += int(stats["store/failed"])
     if stats.get("dedupe/duplicate_in_run"):
         reasons["duplicate_in_run"] += int(stats["dedupe/duplicate_in_run"])
     return dict(sorted(reasons.items()))

@@ -1,4 +1,4 @@
-"""Normalise what a page printed: whitespace, Traditional script, dates to ISO."""
+"""Normalise what a page printed: invisible characters, whitespace, Traditional script, dates to ISO."""
 
 from __future__ import annotations
 
@@ -29,13 +29,17 @@ class NormalizePipeline:
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
+        # Invisible characters (zero-width, bidi controls, U+FEFF, controls) go first: they
+        # would split dedupe keys and cannot all be stored (text.strip_invisible).
+        clean = text.strip_invisible
         for name in _TEXT_FIELDS:
-            adapter[name] = text.collapse(adapter.get(name)) or None
-        adapter["breadcrumb"] = [text.collapse(p) for p in adapter.get("breadcrumb") or [] if text.collapse(p)]
+            adapter[name] = text.collapse(clean(adapter.get(name))) or None
+        adapter["breadcrumb"] = [c for c in (text.collapse(clean(p)) for p in adapter.get("breadcrumb") or []) if c]
         adapter["body"] = "\n".join(
-            line for line in (text.collapse(p) for p in (adapter.get("body") or "").split("\n")) if line
+            line for line in (text.collapse(p) for p in (clean(adapter.get("body")) or "").split("\n")) if line
         )
-        adapter["attachments"] = list(adapter.get("attachments") or [])
+        adapter["attachments"] = [{**a, "name": clean(a.get("name"))} if isinstance(a, dict) else a
+                                  for a in adapter.get("attachments") or []]
 
         if text.is_traditional(f"{adapter.get('title') or ''}\n{adapter['body']}"):
             adapter["language"] = "zh-Hant"

@@ -10,6 +10,12 @@ Counts ``store/new``, ``store/updated`` (content changed, earlier version kept a
 revision), ``store/moved`` (same content at a new URL) and ``store/unchanged``, and records
 the run (spider, start, end, finish reason, counts, stats) in the ``runs`` table.
 Disabled when ``MEETINGS_DB`` is empty.
+
+One item never costs the others: an item the store could not hold the same way on SQLite
+and PostgreSQL (a number past INTEGER, U+0000, a lone surrogate) is dropped before the feed
+sees it (``store/dropped/<reason>``); a batch the database refuses is stored item by item,
+and an item refused alone is logged at ERROR and counted (``store/failed``), which fails the
+run's health check, while the rest commits.  The flush timer never dies of an error.
 """
 
 from __future__ import annotations
@@ -19,10 +25,10 @@ from collections import Counter
 
 from itemadapter import ItemAdapter
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DropItem, NotConfigured
 from twisted.internet import task
 
-from crawler.store import get_store, store_enabled
+from crawler.store import FAILED, check_storable, get_store, store_enabled
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +60,14 @@ class StorePipeline:
         self.run_id = self.store.start_run(self.crawler.spider.name)
         logger.info("store: %r, run %s", self.store, self.run_id)
         if self.batch_seconds > 0:
-            self.timer = task.LoopingCall(self.flush)
+            self.timer = task.LoopingCall(self._timed_flush)
             self.timer.start(self.batch_seconds, now=False)
 
     def process_item(self, item):
+        reason = check_storable(ItemAdapter(item))
+        if reason:
+            self.crawler.stats.inc_value(f"store/dropped/{reason}")
+            raise DropItem(f"cannot be stored ({reason}): {ItemAdapter(item).get('url')}")
         # A shallow copy: the fields are plain values and lists.
         self.pending[id(item)] = (item, dict(ItemAdapter(item).items()), [])
         if len(self.pending) >= self.batch_size:
@@ -73,16 +83,33 @@ class StorePipeline:
         if entry is not None and entry[0] is item:
             entry[2].extend(aliases)
         elif self.store is not None:  # already committed with its batch
-            self.store.upsert_many([(dict(ItemAdapter(item).items()), aliases)])
+            self._store([(dict(ItemAdapter(item).items()), aliases)], count=False)
 
     def flush(self):
         if not self.pending:
             return
         entries = [(fields, aliases) for _, fields, aliases in self.pending.values()]
         self.pending.clear()
-        for outcome, meeting_id in self.store.upsert_many(entries):
-            self.counts[outcome] += 1
-            self.crawler.stats.inc_value(f"store/{outcome}")
+        self._store(entries)
+
+    def _store(self, entries, count=True):
+        for (fields, _), (outcome, result) in zip(entries, self.store.upsert_each(entries)):
+            if outcome == FAILED:
+                self.crawler.stats.inc_value("store/failed")
+                logger.error("store: could not store %s: %s", fields.get("url"), result,
+                             extra={"spider": self.crawler.spider})
+                continue
+            if count:
+                self.counts[outcome] += 1
+                self.crawler.stats.inc_value(f"store/{outcome}")
+
+    def _timed_flush(self):
+        # An exception would stop the LoopingCall for the rest of the crawl.
+        try:
+            self.flush()
+        except Exception:
+            self.crawler.stats.inc_value("store/flush_errors")
+            logger.exception("store: flush failed", extra={"spider": self.crawler.spider})
 
     def close_spider(self):
         if self.timer is not None and self.timer.running:

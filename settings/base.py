@@ -68,8 +68,11 @@ PARSE_PROCESS_RESTARTS = 3
 PARSE_TIMEOUT = 60
 
 DOWNLOADER_MIDDLEWARES = {
-    # Before HttpProxyMiddleware (750), which sends the request to the mirror.
-    "crawler.middlewares.PortalMirrorMiddleware": 740,
+    # Where requests go (crawler/hosts.py): portal hosts only, with any port, also for
+    # redirects and robots.txt; PORTAL_MIRROR routing (meta["proxy"], sent by
+    # HttpProxyMiddleware at 750); no private addresses off the given origins.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.HostPolicyMiddleware": 50,
     # After decompression (590) on the way back: re-read a page whose declared charset is wrong.
     "crawler.middlewares.CharsetCheckMiddleware": 580,
     # Scrapy's redirects, counting what a redirect loop drops (redirect/max_reached).
@@ -105,6 +108,16 @@ INCREMENTAL_REFRESH_DAYS = 30
 # counts as seen only once committed, so a crash costs a re-fetch, never a lost meeting.
 STORE_BATCH_SIZE = 100
 STORE_BATCH_SECONDS = 1.0
+# Store calls run on the crawl's (reactor) thread: a statement waits at most this many
+# seconds for a lock held elsewhere (SQLite busy timeout, PostgreSQL lock_timeout), and runs
+# at most STORE_STATEMENT_TIMEOUT on PostgreSQL (statement_timeout); then it fails, logged
+# and counted, instead of freezing the crawl past its time limit.  0: no limit.
+STORE_LOCK_TIMEOUT = 10
+STORE_STATEMENT_TIMEOUT = 30
+
+# Bounds on item field sizes, in characters (pipelines/validate.py MAX_CHARS), e.g.
+# -s 'VALIDATE_MAX_CHARS={"body": 500000}'; a longer value is cut and counted.
+VALIDATE_MAX_CHARS = {}
 
 # --- feeds -------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
@@ -120,6 +133,10 @@ FEED_EXPORTERS = {
 
 LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote control runs Python sent over HTTP and leaves a token file per run
+# under ~/.local/state/scrapy/job_files (a killed run leaves its file): off, like the telnet
+# console; -s REMOTE_CONTROL_ENABLED=True for a debugging session.
+REMOTE_CONTROL_ENABLED = False
 
 # --- scheduled operation: crawlall, health checks (docs/operations.md) -------------------
 EXTENSIONS = {

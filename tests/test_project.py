@@ -10,7 +10,9 @@ import pytest
 import scrapy
 from scrapy.utils.test import get_crawler
 
-from crawler.middlewares import PortalMirrorMiddleware
+from scrapy.exceptions import IgnoreRequest
+
+from crawler.middlewares import HostPolicyMiddleware
 from spiders.laishan import LaishanSpider
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,10 +24,13 @@ def test_scrapy_list_prints_the_five_portals():
     assert out.split() == ["beipiao", "jining", "laishan", "yingkou", "zhanqian"]
 
 
-def mirror_for(origin):
-    crawler = get_crawler(LaishanSpider, {"PORTAL_MIRROR": origin})
+def mirror_for(origin, render=None):
+    crawler = get_crawler(LaishanSpider, {"PORTAL_MIRROR": origin, "SPLASH_URL": "http://127.0.0.1:8050"})
     crawler.spider = LaishanSpider.from_crawler(crawler)
-    return PortalMirrorMiddleware.from_crawler(crawler)
+    crawler.spider.render = render
+    mw = HostPolicyMiddleware.from_crawler(crawler)
+    mw.spider_opened(crawler.spider)
+    return mw
 
 
 def test_mirror_sends_portal_requests_to_the_mirror_and_keeps_their_url():
@@ -38,10 +43,33 @@ def test_mirror_sends_portal_requests_to_the_mirror_and_keeps_their_url():
         "http://www.ytlaishan.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=46", "POST", b"col=1")
 
 
-def test_mirror_leaves_other_hosts_alone():
+@pytest.mark.parametrize("url", [
+    "http://www.ytlaishan.gov.cn:80/col/col53951/index.html",
+    "http://www.ytlaishan.gov.cn:6379/robots.txt",
+    "https://www.ytlaishan.gov.cn/art/2024/1/2/art_1.html",
+    "http://news.www.ytlaishan.gov.cn/a.html",
+])
+def test_mirror_takes_portal_hosts_on_any_port_scheme_or_subdomain(url):
     mw = mirror_for("http://127.0.0.1:8601")
+    request = scrapy.Request(url, dont_filter=True)
+    assert mw.process_request(request) is None
+    assert request.meta["proxy"] == "http://127.0.0.1:8601"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8050/render.html", "http://169.254.169.254/latest/",
+                                 "http://ytlaishan.gov.cn.evil.example/", "http://127.0.0.2:6379/robots.txt"])
+def test_mirror_mode_drops_every_other_host_even_dont_filter(url):
+    mw = mirror_for("http://127.0.0.1:8601")
+    request = scrapy.Request(url, dont_filter=True, meta={"allow_offsite": True})
+    with pytest.raises(IgnoreRequest):
+        mw.process_request(request)
+    assert "proxy" not in request.meta
+
+
+def test_splash_url_is_a_service_not_a_portal_when_rendering():
+    mw = mirror_for("http://127.0.0.1:8601", render="splash")
     request = scrapy.Request("http://127.0.0.1:8050/render.html")
-    mw.process_request(request)
+    assert mw.process_request(request) is None
     assert "proxy" not in request.meta
 
 

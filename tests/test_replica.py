@@ -350,7 +350,8 @@ def test_same_seed_same_bytes_over_http(origin, client, site):
 def test_list_command():
     out = subprocess.run([sys.executable, "-m", "crawler.replica", "--list", "zhanqian", "--articles", "25",
                           "--seed", "3"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    assert out.splitlines() == [i["url"] for i in build_site(25, 3).expected_items("zhanqian")]
+    site = build_site(25, 3, generation="both")
+    assert out.splitlines() == [u for g in site.generations_of("zhanqian") for u in site.meeting_urls("zhanqian", g)]
 
 
 def test_latency():

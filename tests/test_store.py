@@ -213,7 +213,9 @@ def test_migration_adds_missing_columns(tmp_path):
     assert next(store.iter_items())["language"] == "zh-Hans"
     with store.engine.connect() as c:
         assert c.exec_driver_sql("pragma journal_mode").scalar() == "wal"
-        assert c.exec_driver_sql("select value from store_meta").scalar() == "1"
+        from crawler.store import SCHEMA_VERSION
+
+        assert c.exec_driver_sql("select value from store_meta").scalar() == str(SCHEMA_VERSION)
     store.close()
 
 

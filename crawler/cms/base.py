@@ -150,12 +150,9 @@ class MeetingSpider(scrapy.Spider):
         """A start URL's page: recognise its generation, then let it walk the listing."""
         generation = self.recognise(response)
         if generation is None:
-            # Never a silent empty crawl: health fails the run with `listing_unrecognised`.
-            self.crawler.stats.inc_value("listing/unrecognised")
             looked = "; ".join(f"{g.name}: {g.looks_for}" for g in self.generations)
-            detail = f"{response.url} (HTTP {response.status}) matched no generation; looked for {looked}"
-            self.crawler.stats.set_value("listing/unrecognised_detail", detail)
-            self.logger.error("listing_unrecognised: %s", detail)
+            self.listing_unrecognised(f"{response.url} (HTTP {response.status}) matched no generation; "
+                                      f"looked for {looked}")
             return
         stats = self.crawler.stats
         stats.inc_value(f"listing/generation/{generation.name}")
@@ -167,6 +164,14 @@ class MeetingSpider(scrapy.Spider):
             stats.set_value("listing/page_title", title)
         self.logger.info("%s serves a %s listing %s", response.url, generation.name, parameters or "")
         yield from generation.start(self, response) or ()
+
+    def listing_unrecognised(self, detail: str) -> None:
+        """A start URL serves no listing this spider can read (``detail`` says what was looked
+        for): never a silent empty crawl, health fails the run with ``listing_unrecognised``.
+        Also for a generation that learns it only from a follow-up (a shell page's scripts)."""
+        self.crawler.stats.inc_value("listing/unrecognised")
+        self.crawler.stats.set_value("listing/unrecognised_detail", detail)
+        self.logger.error("listing_unrecognised: %s", detail)
 
     def parse_listing(self, response):
         """A later listing request: the step its generation named when it made it."""
@@ -380,6 +385,15 @@ def _xpath(css: str) -> etree.XPath:
 
 
 _STRING = etree.XPath("string()")
+# Text of <script>/<style> is code, never page text; string() would take it.
+_VISIBLE_TEXT = etree.XPath("descendant::text()[not(ancestor::script or ancestor::style)]")
+
+
+def _string(node) -> str:
+    # lxml's tag-filtered iter finds script/style in C: cheaper than an XPath per node.
+    if next(node.iter("script", "style"), None) is None:
+        return _STRING(node)
+    return "".join(_VISIBLE_TEXT(node))
 
 
 def _nodes(response, css: str) -> list:
@@ -387,13 +401,14 @@ def _nodes(response, css: str) -> list:
 
 
 def _texts(response, css: str) -> list[str]:
-    """``string()`` of every node matched: its text nodes joined with no separator."""
-    return [_STRING(node) for node in _nodes(response, css)]
+    """``string()`` of every node matched, without script/style text: its text nodes joined
+    with no separator."""
+    return [_string(node) for node in _nodes(response, css)]
 
 
 def _first_text(response, css: str) -> str | None:
     nodes = _nodes(response, css)
-    return _STRING(nodes[0]) if nodes else None
+    return _string(nodes[0]) if nodes else None
 
 
 class _MetaTags:

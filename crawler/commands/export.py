@@ -4,7 +4,9 @@ Writes the stored meetings (all, or the filtered part) to PATH as CSV, JSON or J
 chosen by PATH's extension (.csv, .json, .jsonl/.jl), with the project's item exporters
 (``crawler.exporters``: SCHEMA column order, readable CSV cells).  The file is written to a
 temporary file in the same directory and renamed over PATH (``os.replace``), so a reader
-never sees half a file.  ``FEED_EXPORT_ENCODING`` (e.g. ``-s FEED_EXPORT_ENCODING=utf-8-sig``
+never sees half a file; an existing PATH keeps its permission bits.  A PATH that is a
+symbolic link or a file without write permission is refused, never replaced (a usage error).
+A CSV export of no meetings is the header line alone.  ``FEED_EXPORT_ENCODING`` (e.g. ``-s FEED_EXPORT_ENCODING=utf-8-sig``
 for Excel) or ``--encoding`` sets the encoding.
 
 PATH ending in .db (.sqlite, .sqlite3) writes a SQLite copy of the store instead — same tables,
@@ -17,6 +19,7 @@ import argparse
 import logging
 import os
 import sqlite3
+import stat
 import sys
 import tempfile
 from datetime import date, datetime
@@ -54,6 +57,7 @@ def export_store(
             + ", ".join(sorted(EXTENSIONS))
         )
     directory = path.parent if str(path.parent) else Path(".")
+    mode = _target_mode(path)
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     n = 0
@@ -67,10 +71,14 @@ def export_store(
             exporter.finish_exporting()
             f.flush()
             os.fsync(f.fileno())
-        # mkstemp creates 0600; give the export the usual permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        if mode is None:
+            # mkstemp creates 0600; a new export gets the usual permissions.
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        if path.is_symlink():  # made while we wrote
+            raise ValueError(f"{path} is a symbolic link: not replaced")
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -105,6 +113,7 @@ def export_sqlite_copy(
     if store.dialect == "sqlite" and path.resolve() == Path(store.url.database).resolve():
         raise ValueError(f"{path} is the store itself: give another file for the copy")
     directory = path.parent if str(path.parent) else Path(".")
+    mode = _target_mode(path)  # the same rules as the other exports: no symlink, no read-only file
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     os.close(fd)
@@ -149,9 +158,13 @@ def export_sqlite_copy(
             conn.execute("PRAGMA journal_mode=DELETE")
         finally:
             conn.close()
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        if path.is_symlink():  # made while we wrote
+            raise ValueError(f"{path} is a symbolic link: not replaced")
         os.replace(tmp, path)
     except BaseException:
         for leftover in (tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"):
@@ -161,6 +174,22 @@ def export_sqlite_copy(
                 pass
         raise
     return n
+
+
+def _target_mode(path: Path) -> int | None:
+    """The permission bits of an existing export target (None: there is none); ValueError
+    when the target must not be replaced."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        raise ValueError(f"{path} is a symbolic link: not replaced (give the file it points to)")
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"{path} is not a regular file: not replaced")
+    if not os.access(path, os.W_OK) or not st.st_mode & 0o222:
+        raise ValueError(f"{path} is read-only: not replaced")
+    return stat.S_IMODE(st.st_mode)
 
 
 def _iso_date(value: str) -> str:

@@ -37,6 +37,14 @@ Modes (``MODE[:param]``):
 ``oversized[:N]``   affected articles padded to N bytes (default 9 MiB, past DOWNLOAD_MAXSIZE)
 ``offsite``         listing pages also link the first meeting article on a foreign host
                     (``http://offsite.example/…``, same title)
+``long_title``      affected articles: the title runs to ~1,000 characters (past what a
+                    btree index row of the whole key may hold on PostgreSQL)
+``charset_badbyte`` affected articles: GB18030 bytes (the page's own GBK, or UTF-8 text
+                    re-encoded), declared ``charset=utf-8``, one undecodable byte in the body
+``offsite_redirect[:PORT]``  affected articles answer 301, in turn to another domain, to
+                    127.0.0.2, to 169.254.169.254 and, with PORT, to the portal's own host
+                    on that port (which nothing but the mirror may ever answer; the article
+                    is served there from its second request on)
 ==================  ======================================================================
 """
 
@@ -51,7 +59,8 @@ from .common import Response
 EVERY = 3
 
 MODES = ("http500", "http503", "slow", "reset", "truncated", "malformed", "charset", "empty",
-         "layout_changed", "http404", "redirect_loop", "oversized", "offsite")
+         "layout_changed", "http404", "redirect_loop", "oversized", "offsite",
+         *("long_title", "charset_badbyte", "offsite_redirect"))
 OFFSITE_HOST = "offsite.example"
 
 # --- listing pages ------------------------------------------------------------------------------
@@ -179,6 +188,52 @@ def oversized(size: int) -> Callable[[Response], Response]:
     return pad
 
 
+# --- hostile article pages: long title, wrong charset with a bad byte, redirects off the portal -----
+
+MOVED_HOST = "moved.example"
+# The targets of offsite_redirect, in turn; {host}, {port}, {path} of the article.
+OFFSITE_REDIRECTS = ("http://" + MOVED_HOST + "{path}", "http://127.0.0.2{path}",
+                     "http://169.254.169.254/latest/meta-data/", "http://{host}:{port}{path}")
+def long_title(title: str, length: int = 1000) -> str:
+    """``title`` padded to ``length`` characters with Han characters drawn from a generator
+    seeded by the title: the same every time, and no repetition for the database to compress
+    (PostgreSQL compresses an index row before it checks its size)."""
+    import random
+
+    rng = random.Random(title)
+    return title + "".join(chr(rng.randrange(0x4E00, 0x9FA6)) for _ in range(length - len(title)))
+
+
+def _charset(resp: Response) -> str:
+    ctype = dict((k.lower(), v) for k, v in resp.headers).get("content-type", "")
+    m = re.search(r"charset=([\w-]+)", ctype, re.I)
+    return m.group(1) if m else "utf-8"
+
+
+def with_long_title(title: str) -> Callable[[Response], Response]:
+    def transform(resp: Response) -> Response:
+        enc = _charset(resp)
+        return _with_body(resp, resp.body.replace(title.encode(enc), long_title(title).encode(enc, "xmlcharrefreplace")))
+    return transform
+
+
+BAD_BYTE = b"\xff"  # a lead byte in neither UTF-8 nor GB18030
+
+
+def charset_badbyte(resp: Response) -> Response:
+    """The page in GB18030 bytes under ``charset=utf-8``, one undecodable byte at the end of the
+    first paragraph of the body."""
+    body = resp.body
+    try:
+        body = body.decode("utf-8").encode("gb18030")
+    except UnicodeDecodeError:
+        pass  # GBK already (yingkou)
+    i = body.find(b"</p>", body.find(b"<body"))
+    body = body[:i] + BAD_BYTE + body[i:] if i >= 0 else body + BAD_BYTE
+    headers = [(k, v) for k, v in resp.headers if k.lower() != "content-type"]
+    return Response(resp.status, headers + [("Content-Type", "text/html; charset=utf-8")], body)
+
+
 # --- the hook -------------------------------------------------------------------------------------
 
 
@@ -198,6 +253,8 @@ class Fault:
         self.basenames = [e.path.rsplit("/", 1)[-1].encode() for e in meetings]
         if mode == "offsite":
             chosen = []
+        self.titles = {e.path: e.title for e in chosen}
+        self.order = {e.path: i for i, e in enumerate(chosen)}
         self.paths = {e.path for e in chosen}
         self.affected = [p.url_of(e) for e in chosen]
         self.hits: Counter = Counter()
@@ -244,6 +301,17 @@ class Fault:
             return {"transform": wrong_charset}
         if mode == "oversized":
             return {"transform": oversized(self.size)}
+        if mode == "long_title":
+            return {"transform": with_long_title(self.titles[path])}
+        if mode == "charset_badbyte":
+            return {"transform": charset_badbyte}
+        if mode == "offsite_redirect":
+            targets = OFFSITE_REDIRECTS if self.param else OFFSITE_REDIRECTS[:-1]
+            target = targets[self.order[path] % len(targets)]
+            if "{port}" in target and self.hits[path] > 1:
+                return None  # the moved article, now asked for on the new port (through the mirror)
+            target = target.format(host=site_host(portal), port=self.param, path=path)
+            return Response(301, [("Location", target), ("Content-Type", "text/html; charset=utf-8")], b"")
         if mode == "http404":
             from .portal import not_found
             return not_found()
