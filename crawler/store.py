@@ -413,7 +413,6 @@ class Store:
             ).scalar_one_or_none()
             if had_meetings and int(version or 1) < 2:
                 self._migrate_bounded_keys(conn)
-            search.migrate(conn)  # the full-text index (SQLite): created, or completed
             self._upsert_stmt(
                 conn,
                 store_meta,
@@ -421,6 +420,7 @@ class Store:
                 ["key"],
                 update={"value": str(SCHEMA_VERSION)},
             )
+            search.migrate(conn)  # the full-text index (SQLite): created, or completed
 
     def _migrate_bounded_keys(self, conn) -> None:
         """Schema 2: ``ix_meetings_url`` on a prefix of the URL; dedupe keys and ``urls`` keys

@@ -173,3 +173,14 @@ def test_a_copy_never_replaces_the_store_it_copies(store):
     with pytest.raises(ValueError, match="the store itself"):
         export_store(store, store.url.database)
     assert store.count() == len(MEETINGS)
+
+
+def test_a_moved_meeting_is_indexed_with_the_text_of_its_new_page(store):
+    conn = db(store)
+    (meeting_id,) = search.search_ids(conn, "城市更新")
+    # same fingerprint (the pipeline's, over normalised text), new address, the text as printed there
+    moved = item(5, MEETINGS[5][0], MEETINGS[5][1] + "（转载）", url="http://gov.example/new/5.html")
+    assert store.upsert(moved) == ("moved", meeting_id)
+    assert search.search_ids(conn, "转载") == [meeting_id]
+    for word in WORDS:
+        assert set(search.search_ids(conn, word)) == like_ids(conn, word), word
