@@ -172,6 +172,8 @@ def parse_feed(data: bytes) -> list[dict]:
 def test_new_meetings_show_in_search_facets_and_feed_without_restart(store_path):
     with running_browse("--db", store_path) as origin:
         assert rows(origin, _search="秸秆") == []
+        with urllib.request.urlopen(origin + "/meetings/meetings", timeout=30) as r:
+            assert r.headers["cache-control"] == "no-cache"  # a browser asks again after a crawl
         feed = parse_feed(get(origin, "/meetings/newest_meetings.atom"))
         assert len(feed) == len(MEETINGS)
         s = Store(f"sqlite:///{store_path}")

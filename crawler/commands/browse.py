@@ -103,6 +103,8 @@ def make_datasette(path: Path, *, settings: dict[str, Any] | None = None):
                   "truncate_cells_html": 160,  # a body is pages long; the row page shows it whole
                   # Suggesting facets runs a query per column on every page: seconds on a large store.
                   "suggest_facets": False,
+                  # The store changes under it (crawls): no page may be served from a cache.
+                  "default_cache_ttl": 0,
                   **(settings or {})},
     )
     ds.add_database(ReadOnlyDatabase(ds, path=str(path), is_mutable=True), name=plugin.DATABASE)
