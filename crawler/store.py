@@ -307,7 +307,7 @@ class Store:
       ``iter_items(portal=None, since=None, changed_since=None)`` SCHEMA-ordered dicts
       ``get(portal, key)`` / ``count()`` / ``revisions_of(meeting_id)`` / ``runs()``
       ``last_run(spider, before=None)``
-      ``runs_since(since, spider=None)`` / ``update_run_stats(run_id, extra)``
+      ``runs_since(since, spider=None)`` / ``recent_runs(spider, before)`` / ``update_run_stats(run_id, extra)``
       ``portal_history(spider, before=None) -> {runs, first_run, last_new}``
       ``close()``
     """
@@ -851,6 +851,14 @@ class Store:
             q = q.where(runs.c.spider == spider)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q.order_by(runs.c.id)).mappings()]
+
+    def recent_runs(self, spider: str, before: datetime, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest ``limit`` runs of ``spider`` started before ``before``, newest first
+        (crawlall's alerts read what the previous runs reported)."""
+        q = (sa.select(runs).where(runs.c.spider == spider, runs.c.started_at < before)
+             .order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit))
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
 
     def update_run_stats(self, run_id: int, extra: Mapping[str, Any]) -> None:
         """Merge ``extra`` into the stats JSON of run ``run_id`` (e.g. a crawlall summary and

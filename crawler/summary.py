@@ -70,13 +70,15 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds}s"
 
 
-def format_table(rows: list[Mapping[str, Any]]) -> str:
-    """A plain-text table (no colours, no carriage returns: it goes to logs and mail)."""
+def format_table(rows: list[Mapping[str, Any]], *, total: bool = True, notes: bool = True) -> str:
+    """A plain-text table (no colours, no carriage returns: it goes to logs and mail); an
+    alert shows some rows, without the total row and the notes it words itself."""
     cells = []
     for row in rows:
         values = dict(row, duration=_duration(row.get("duration_s", 0)), health=str(row["health"]).upper())
         cells.append([str(values[key]) for key, _, _ in _COLUMNS])
-    if rows:
+    with_total = bool(rows) and total
+    if with_total:
         total = {k: sum(int(r[k]) for r in rows) for k in
                  ("listing_pages", "articles", "new", "updated", "unchanged", "dropped", "errors")}
         worst = "FAIL" if any(r["health"] == "fail" for r in rows) else (
@@ -90,9 +92,11 @@ def format_table(rows: list[Mapping[str, Any]]) -> str:
         return "  ".join(f"{v:{a}{w}}" for v, w, (_, _, a) in zip(values, widths, _COLUMNS)).rstrip()
 
     out = [line(heads), line(["-" * w for w in widths])]
-    out += [line(c) for c in cells[:-1]]
-    if rows:
+    out += [line(c) for c in (cells[:-1] if with_total else cells)]
+    if with_total:
         out += [line(["-" * w for w in widths]), line(cells[-1])]
+    if not notes:
+        return "\n".join(out)
     notes = []
     for row in rows:
         if row.get("dropped_reasons"):

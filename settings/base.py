@@ -162,6 +162,17 @@ CRAWLALL_SPIDER_TIMEOUT = 3 * 3600
 CRAWLALL_LOG_FILE = "logs/crawlall-%Y%m%d-%H%M%S.log"
 # The log file gets this level or LOG_LEVEL, whichever is lower (cron: -s LOG_LEVEL=WARNING).
 CRAWLALL_LOG_FILE_LEVEL = "INFO"
-# Live progress line on a terminal (never under cron), redrawn every N seconds.
+# Alerts (crawler/alerts.py, docs/operations.md): apprise URLs — mailto://, dingtalk://,
+# wecombot://, feishu://, slack://, json:// … — separated by spaces or commas; the
+# environment variable ALERT_URLS is the default.  A failure that persists is reported again
+# after ALERT_REPEAT_HOURS; delivery gives up after ALERT_TIMEOUT seconds.
+ALERT_URLS = os.environ.get("ALERT_URLS", "")
+ALERT_REPEAT_HOURS = 24
+ALERT_TIMEOUT = 30
+# `scrapy crawl` on a terminal shows the progress display; its log goes here instead
+# (strftime pattern, {spider}: the spider's name; empty: errors on the console, no file).
+CRAWL_LOG_FILE = "logs/crawl-{spider}-%Y%m%d-%H%M%S.log"
+# Live progress display on a terminal (never under cron), redrawn every N seconds; also for
+# `scrapy crawl`.
 CRAWLALL_PROGRESS = True
 CRAWLALL_PROGRESS_INTERVAL = 0.5

@@ -81,8 +81,9 @@ def test_changed_layout_fails_that_portal_and_stores_the_others(tmp_path):
     # Only laishan failed: one spider's errors do not leak into another's verdict.
     rows = table_rows(r.stdout)
     assert {n: rows[n]["health"] for n in PORTALS} == {n: "FAIL" if n == "laishan" else "OK" for n in PORTALS}
-    # No TTY: no progress line drawn with carriage returns.
-    assert "\r" not in out
+    # No TTY: Scrapy's log lines as ever, no progress display, no carriage returns.
+    assert "\r" not in out and "listing pages" not in out and "\x1b" not in out
+    assert "[scrapy.core.engine] INFO: Spider closed (finished)" in r.stderr
 
     site = build_site(articles=20, seed=4)
     stored = stored_by_portal(db)
@@ -159,22 +160,24 @@ def test_quiet_day_is_healthy_and_a_second_run_is_locked_out(tmp_path):
     assert sum(map(len, stored_by_portal(db).values())) == 40
 
 
-def test_progress_line_on_a_terminal(tmp_path):
+def on_a_terminal(cmd, env=None, timeout=90) -> tuple[int, str, bytes]:
+    """Run ``cmd`` with stderr on a pseudo-terminal (200 x 50) and stdout on a pipe; returns
+    (exit status, what the terminal was sent less its colour/cursor codes, stdout)."""
+    import fcntl
     import pty
     import select
+    import struct
+    import termios
 
     master, slave = pty.openpty()
-    db = f"sqlite:///{tmp_path}/m.db"
-    proc = subprocess.Popen(
-        [SCRAPY, "crawlall", "--replica", "--replica-articles", "20", "--only", "laishan",
-         "-s", f"MEETINGS_DB={db}", "-s", f"CRAWLALL_LOCK_FILE={tmp_path}/crawlall.lock",
-         "-s", "CRAWLALL_LOG_FILE=", "-s", "CRAWLALL_PROGRESS_INTERVAL=0.02", "-s", "LOG_LEVEL=WARNING"],
-        cwd=ROOT, env=dict(os.environ, MEETINGS_DB=db), stdout=subprocess.PIPE, stderr=slave)
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, **(env or {})), stdout=subprocess.PIPE,
+                            stderr=slave)
     os.close(slave)
     chunks = []
     try:
         while True:
-            ready, _, _ = select.select([master], [], [], 60)
+            ready, _, _ = select.select([master], [], [], timeout)
             if not ready:
                 break
             try:
@@ -184,15 +187,66 @@ def test_progress_line_on_a_terminal(tmp_path):
             if not data:
                 break
             chunks.append(data)
-        stdout, _ = proc.communicate(timeout=60)
+        stdout, _ = proc.communicate(timeout=timeout)
     finally:
         os.close(master)
         if proc.poll() is None:
             proc.kill()
     tty = b"".join(chunks).decode("utf-8", "replace")
-    assert proc.returncode == 0, tty[-2000:]
-    assert "\r\x1b[K" in tty and re.search(r"laishan \d+p/\d+i", tty), tty[-2000:]
-    assert b"\r" not in stdout  # the summary itself is plain text
+    return proc.returncode, re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", tty), stdout
+
+
+def test_progress_display_on_a_terminal_and_the_log_in_the_file(tmp_path):
+    db = f"sqlite:///{tmp_path}/m.db"
+    # One generation per portal, so that every article found is fetched (20/20).
+    base = [SCRAPY, "crawlall", "--replica", "--replica-articles", "20", "--replica-generation", "archive",
+            "--only", "laishan,jining",
+            "-s", f"MEETINGS_DB={db}", "-s", f"CRAWLALL_LOCK_FILE={tmp_path}/crawlall.lock",
+            "-s", f"CRAWLALL_LOG_FILE={tmp_path}/logs/crawlall-%Y%m%d-%H%M%S-%f.log",
+            "-s", "CRAWLALL_PROGRESS_INTERVAL=0.05"]
+    code, tty, stdout = on_a_terminal(base, env={"MEETINGS_DB": db})
+    assert code == 0, tty[-2000:]
+    # The display: a line per portal with its listing pages, articles, items, errors, verdict.
+    for name in ("laishan", "jining"):
+        assert re.search(rf"{name}\s.*\d+ listing pages\s+20/20 articles\s+20 items\s+0 errors\s+\d+:\d\d ok", tty), tty[-3000:]
+    assert "crawlall: 2 portal(s) from the offline replica · full log: " in tty
+    # Not Scrapy's INFO log: that went to the log file.
+    assert "[scrapy.core.engine] INFO" not in tty and "Dumping Scrapy stats" not in tty
+    (log,) = (tmp_path / "logs").glob("crawlall-*.log")
+    text = log.read_text("utf-8")
+    assert "[scrapy.core.engine] INFO: Spider closed (finished)" in text and "run summary" in text
+    assert "INFO: Scrapy 2." in text and "INFO: Scrapy 2." not in tty  # the start-up banner too
+    # The summary on stdout, plain, and where things are.
+    out = stdout.decode()
+    assert "\r" not in out and "\x1b" not in out
+    assert table_rows(out)["laishan"]["new"] == "20"
+    assert "stored: 40 meetings in " in out and f"full log: {log}" in out
+
+    # --verbose: the log lines, no display.
+    code, tty, stdout = on_a_terminal([*base, "--verbose"], env={"MEETINGS_DB": db})
+    assert code == 0, tty[-2000:]
+    assert "[scrapy.core.engine] INFO: Spider closed (finished)" in tty
+    assert "listing pages" not in tty and "stored: " not in stdout.decode()
+
+
+def test_scrapy_crawl_on_a_terminal_shows_the_display_and_the_summary(tmp_path):
+    from crawler.replica.process import running_replica
+
+    db = f"sqlite:///{tmp_path}/m.db"
+    with running_replica(articles=15, seed=3) as origin:
+        code, tty, stdout = on_a_terminal(
+            [SCRAPY, "crawl", "yingkou", "-s", f"PORTAL_MIRROR={origin}", "-s", f"MEETINGS_DB={db}",
+             "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "CRAWLALL_PROGRESS_INTERVAL=0.05",
+             "-s", f"CRAWL_LOG_FILE={tmp_path}/logs/crawl-{{spider}}.log", "-O", f"{tmp_path}/y.jsonl"],
+            env={"MEETINGS_DB": db})
+    assert code == 0, tty[-2000:]
+    assert re.search(r"yingkou\s.*\d+ listing pages\s+15/15 articles\s+15 items\s+0 errors\s+\d+:\d\d ok", tty), tty
+    assert "INFO" not in tty
+    assert table_rows(stdout.decode())["yingkou"]["new"] == "15"
+    log = tmp_path / "logs" / "crawl-yingkou.log"
+    assert f"full log: {log}" in stdout.decode()
+    assert "Scrapy 2." in log.read_text("utf-8")  # the whole log, the start-up banner included
+    assert len((tmp_path / "y.jsonl").read_text("utf-8").splitlines()) == 15  # feeds as ever
 
 
 def test_usage_errors_exit_2(tmp_path):
@@ -299,3 +353,31 @@ def test_summary_table():
     assert "dropped laishan: duplicate_in_run 2, no_title 1" in text
     assert re.search(r"^laishan\s+3\s+21\s+18\s+1\s+1\s+3\s+0\s+1:15\s+FAIL$", text, re.M), text
     assert re.search(r"^total\s+6\s+41\s+38\s", text, re.M), text
+
+
+def test_display_only_on_a_terminal_over_a_console_of_warnings_at_most():
+    import io
+
+    from scrapy.settings import Settings
+
+    from crawler.progress import quiet_console, wants_display
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty, pipe = Terminal(), io.StringIO()
+    settings = Settings({"LOG_LEVEL": "INFO"}, priority="project")
+    assert wants_display(settings, stream=tty) and not wants_display(settings, stream=pipe)
+    assert not wants_display(settings, verbose=True, stream=tty)
+    assert not wants_display(settings, no_progress=True, stream=tty)
+    quiet_console(settings)
+    assert settings["LOG_LEVEL"] == "ERROR"  # the project's INFO gives way on a terminal
+
+    typed = Settings({"LOG_LEVEL": "INFO"}, priority="project")
+    typed.set("LOG_LEVEL", "INFO", priority="cmdline")  # -L INFO: the log lines, no display
+    assert not wants_display(typed, stream=tty)
+    typed.set("LOG_LEVEL", "WARNING", priority="cmdline")  # cron's line typed at a terminal
+    assert wants_display(typed, stream=tty)
+    quiet_console(typed)
+    assert typed["LOG_LEVEL"] == "WARNING"  # what was asked for stands

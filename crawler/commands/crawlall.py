@@ -4,9 +4,11 @@
   with status 3 and says who holds the lock;
 * limits each spider to ``CRAWLALL_SPIDER_TIMEOUT`` seconds (Scrapy's CLOSESPIDER_TIMEOUT);
 * logs to ``CRAWLALL_LOG_FILE`` (strftime pattern, one file per run) as well as the console;
-* shows live progress on a terminal, plain log lines under cron;
+* shows a live progress display on a terminal (crawler/progress.py), plain log lines under cron;
 * prints a summary table per portal, stores it and the health verdict with each spider's
   row in the runs table (stats key ``crawlall``);
+* sends one alert per run to ``ALERT_URLS`` on a failure, a new warning or a recovery
+  (crawler/alerts.py);
 * exits 0 only when every spider finished and passed its health checks (crawler/health.py).
 
 Exit status: 0 ok · 1 a spider failed or a health check failed · 2 usage error ·
@@ -63,7 +65,18 @@ class Command(ScrapyCommand):
         parser.add_argument("--replica-generation", choices=("archive", "current", "both"), default="both",
                             help="the CMS generations the replica serves; every one is crawled (default: both)")
         parser.add_argument("--no-progress", action="store_true",
-                            help="no live progress line even on a terminal")
+                            help="no live progress display even on a terminal")
+        parser.add_argument("--verbose", action="store_true",
+                            help="on a terminal too, the log lines instead of the progress display")
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        from crawler.progress import quiet_console, wants_display
+
+        # Decided before Scrapy builds its console handler and logs its start-up banner.
+        self.display = wants_display(self.settings, opts.no_progress, opts.verbose)
+        if self.display:
+            quiet_console(self.settings)
 
     def spider_names(self, only: str | None) -> list[str]:
         available = sorted(self.crawler_process.spider_loader.list())
@@ -101,6 +114,12 @@ class Command(ScrapyCommand):
         file_handler = None
         try:
             file_handler = self._log_to_file()
+            if file_handler is not None and getattr(self, "display", False):
+                # Scrapy logged its banner (version, settings) while the console took errors
+                # only: the log file gets it now (the console still shows errors only).
+                from scrapy.utils.log import log_scrapy_info
+
+                log_scrapy_info(self.settings)
             self.exitcode = self._crawl(names, spargs, opts, file_handler)
         finally:
             if file_handler is not None:
@@ -125,12 +144,14 @@ class Command(ScrapyCommand):
             crawlers.append(crawler)
             self.crawler_process.crawl(crawler, **spargs)
 
-        from crawler.progress import Progress, is_tty
+        from crawler.progress import ProgressDisplay
 
         progress = None
-        if is_tty(sys.stderr) and not opts.no_progress and self.settings.getbool("CRAWLALL_PROGRESS", True):
-            progress = Progress(crawlers, sys.stderr,
-                                interval=self.settings.getfloat("CRAWLALL_PROGRESS_INTERVAL", 0.5))
+        if getattr(self, "display", False):
+            source = " from the offline replica" if opts.replica else ""
+            log = f" · full log: {_shown_path(file_handler.baseFilename)}" if file_handler else ""
+            progress = ProgressDisplay(crawlers, f"crawlall: {len(names)} portal(s){source}{log}", sys.stderr,
+                                       interval=self.settings.getfloat("CRAWLALL_PROGRESS_INTERVAL", 0.5))
             progress.start()
         try:
             self.crawler_process.start()
@@ -153,7 +174,7 @@ class Command(ScrapyCommand):
             rows.append(row)
         failed = [r for r in rows if r["health"] == "fail"]
         exitcode = EXIT_FAILED if (failed or self.crawler_process.bootstrap_failed) else EXIT_OK
-        self._store_summary(rows, started, exitcode, file_handler)
+        stored = self._store_summary(rows, started, exitcode, file_handler)
 
         table = format_table(rows)
         if failed:
@@ -165,23 +186,89 @@ class Command(ScrapyCommand):
         else:
             verdict = f"crawlall: ok — {len(rows)} portal(s) healthy (exit 0)"
         sys.stdout.write(f"\n{table}\n\n{verdict}\n")
+        if progress is not None:
+            sys.stdout.write(self._where(rows, file_handler))
         sys.stdout.flush()
         if file_handler is not None:
             _file_only(file_handler, f"run summary\n{table}\n{verdict}",
                        logging.ERROR if exitcode else logging.INFO)
+        self._alert(rows, stored, started, exitcode, file_handler)
         return exitcode
 
-    def _store_summary(self, rows, started, exitcode, file_handler) -> None:
-        """Add the summary row and health verdict to each spider's run in the runs table."""
+    def _alert(self, rows, stored, started, exitcode, file_handler) -> None:
+        """One message to ALERT_URLS about new failures and warnings, repeats and recoveries;
+        what was reported is remembered with each portal's run (crawler/alerts.py)."""
+        from crawler.alerts import alert_urls, deliver, plan, previous_state
+        from crawler.store import Store
+
+        urls = alert_urls(self.settings)
+        if not urls:
+            return
+        store = None
+        previous = {}
+        if stored:
+            try:
+                store = Store.from_settings(self.settings)
+                previous = previous_state(store, [r["portal"] for r in rows], started)
+            except Exception as e:  # noqa: BLE001 - without the history, report everything
+                logger.error("crawlall: cannot read the alert history from the runs table: %s", e)
+        try:
+            alert = plan(rows, previous, datetime.now(timezone.utc),
+                         repeat_hours=self.settings.getfloat("ALERT_REPEAT_HOURS", 24),
+                         log_file=file_handler.baseFilename if file_handler else None, exit_code=exitcode)
+            delivered = True
+            if alert:
+                results = deliver(urls, alert.title, alert.body, kind=alert.kind,
+                                  timeout=self.settings.getfloat("ALERT_TIMEOUT", 30))
+                delivered = any(ok for _, ok in results)
+            else:
+                logger.info("crawlall: nothing new to alert about")
+            if store is not None:
+                state = alert.state if delivered else alert.kept_state
+                for portal, (run_id, summary) in stored.items():
+                    store.update_run_stats(run_id, {"crawlall": {**summary, "alerts": state.get(portal, {})}})
+        except Exception as e:  # noqa: BLE001 - alerting never changes the run's outcome
+            logger.error("crawlall: alerting failed: %s: %s", type(e).__name__, e)
+        finally:
+            if store is not None:
+                store.close()
+
+    def _where(self, rows, file_handler) -> str:
+        """For a person at the terminal: where the records and the log are."""
         from crawler.store import Store, store_enabled
 
+        lines = []
+        if store_enabled(self.settings):
+            new = sum(r["new"] for r in rows)
+            updated = sum(r["updated"] for r in rows)
+            try:
+                store = Store.from_settings(self.settings)
+                try:
+                    total, where = store.count(), store.url
+                finally:
+                    store.close()
+                name = _shown_path(where.database) if where.get_backend_name() == "sqlite" else \
+                    where.render_as_string(hide_password=True)
+                lines.append(f"stored: {total} meetings in {name} ({new} new, {updated} updated in this run)")
+            except Exception as e:  # noqa: BLE001
+                lines.append(f"stored: (store unreadable: {e})")
+        if file_handler is not None:
+            lines.append(f"full log: {_shown_path(file_handler.baseFilename)}")
+        return "".join(f"{line}\n" for line in lines)
+
+    def _store_summary(self, rows, started, exitcode, file_handler) -> dict:
+        """Add the summary row and health verdict to each spider's run in the runs table;
+        returns ``{portal: (run id, summary stored)}``."""
+        from crawler.store import Store, store_enabled
+
+        stored: dict = {}
         if not store_enabled(self.settings):
-            return
+            return stored
         try:
             store = Store.from_settings(self.settings)
         except Exception as e:  # noqa: BLE001
             logger.error("crawlall: cannot open the store to record the summary: %s", e)
-            return
+            return stored
         try:
             latest = {}
             for run in store.runs_since(started):
@@ -190,19 +277,20 @@ class Command(ScrapyCommand):
                 run = latest.get(row["portal"])
                 if run is None:
                     continue
-                store.update_run_stats(run["id"], {
-                    "crawlall": {
-                        **row,
-                        "started_at": started.isoformat(timespec="seconds"),
-                        "exit_code": exitcode,
-                        "log_file": file_handler.baseFilename if file_handler else None,
-                    },
-                })
+                summary = {
+                    **row,
+                    "started_at": started.isoformat(timespec="seconds"),
+                    "exit_code": exitcode,
+                    "log_file": file_handler.baseFilename if file_handler else None,
+                }
+                store.update_run_stats(run["id"], {"crawlall": summary})
                 row["run_id"] = run["id"]
+                stored[row["portal"]] = (run["id"], summary)
         except Exception as e:  # noqa: BLE001
             logger.error("crawlall: could not record the summary in the runs table: %s", e)
         finally:
             store.close()
+        return stored
 
     def _log_to_file(self) -> logging.FileHandler | None:
         pattern = self.settings.get("CRAWLALL_LOG_FILE")
@@ -245,6 +333,14 @@ def _project_path(value: str | os.PathLike) -> Path:
 
     cfg = closest_scrapy_cfg()
     return (Path(cfg).parent if cfg else Path.cwd()) / path
+
+
+def _shown_path(path: str) -> str:
+    """A path as short as it is clear: relative to the current directory when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _file_only(handler: logging.Handler, message: str, level: int) -> None:
