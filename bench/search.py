@@ -15,7 +15,7 @@ them, so the index is built by the store's own write path), then draws ``--words
   bare MATCH query; p50 and p95 over the words.
 
 ``--compare`` also measures the alternatives on the same store and words: SQLite's trigram
-tokenizer, and jieba's segmentation into a word index (if jieba is installed).
+tokenizer, and jieba's segmentation into a word index (jieba is in requirements.txt for this).
 Last lines: ``recall: R%`` and ``p95 ms: T`` (the JSON API's).
 """
 
