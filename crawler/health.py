@@ -16,6 +16,17 @@ check              level  when
                           list container moved, i.e. the layout changed
 ``listing_layout`` fail   the listing's pager/datastore configuration was not found
                           (``listing/layout_errors``)
+``listing_incomplete`` fail  a listing request came to nothing (failed after retries, cancelled
+                          for its size, a bomb, filtered): the pages after it were not reached;
+                   warn   the walk stopped on a page that brought nothing new or at
+                          ``LISTING_MAX_PAGES``, or a page held fewer entries than the portal
+                          promised (a Hanweb group cut short).  Either way the next run walks
+                          the whole listing (``crawler/ledger.py``, ``crawler/cms/walk.py``)
+``articles_lost``  fail   article requests the listing made that no page came of, by cause
+                          (``decompressed_maxsize``, ``download_cancelled``,
+                          ``offsite_redirect``, ``download_timeout`` …);
+                   warn   when the portal itself refused them (``http_4xx``, ``robots``, a
+                          listing link to another host: ``offsite_link``)
 ``coverage:F``     fail   key field F (title, published_at, body, meeting_date) present in
                           fewer than ``HEALTH_MIN_COVERAGE[F]`` of the article pages fetched;
                           only a warning while fewer than ``HEALTH_MIN_ARTICLES`` were fetched
@@ -150,6 +161,29 @@ def evaluate(
         report.fail("listing_empty", f"{empty} of {pages} listing page(s) parsed zero entries: layout changed?")
     if layout:
         report.fail("listing_layout", f"{layout} listing page(s) without the expected pager/datastore: layout changed?")
+
+    from crawler import ledger
+
+    listing_lost = ledger.lost(stats, "listing")
+    stops = {c: n for c, n in ledger.incomplete_causes(stats).items()
+             if c.startswith("stopped:") or c == "short_pages"}
+    if listing_lost:
+        report.fail("listing_incomplete",
+                    f"{sum(listing_lost.values())} listing request(s) came to nothing "
+                    f"({ledger.format_counts(listing_lost)}): later listing pages were not reached; "
+                    "the next run walks the whole listing")
+    elif stops:
+        report.warn("listing_incomplete",
+                    f"listing walk incomplete ({ledger.format_counts(stops)}); the next run walks the whole listing")
+    articles_lost = ledger.lost(stats, "article")
+    if articles_lost:
+        requested = int(stats.get("ledger/article/requested", 0))
+        msg = (f"{sum(articles_lost.values())} of {requested} article request(s) came to nothing: "
+               f"{ledger.format_counts(articles_lost)}")
+        if all(ledger.PORTAL_REFUSALS.match(c) for c in articles_lost):
+            report.warn("articles_lost", msg)
+        else:
+            report.fail("articles_lost", msg)
 
     fetched = articles_fetched(stats)
     thresholds = dict(DEFAULT_MIN_COVERAGE if min_coverage is None else min_coverage)

@@ -10,10 +10,17 @@ API page) or ``"article"``.
 * The output of a listing response is buffered; if it holds article requests and every one
   of them was dropped that way, the listing is known territory: its ``role == "listing"``
   follow-up requests (next page, …) are dropped too (``incremental/stopped_listings``).
-  Only when the previous run of the spider finished normally (``finish_reason ==
-  "finished"``): after a killed or interrupted run, older listing pages may hold articles
-  that run never reached, so the whole listing is walked once more (stored articles are
-  still skipped) — ``incremental/listing_stop_disabled``.
+  Only when the previous run of the spider walked its listing to the end
+  (``listing/walk_complete`` in its stored stats, ``crawler/ledger.py``): after a killed or
+  interrupted run, a listing page that failed after its retries or was cancelled for its
+  size, a Hanweb group cut short, a walk stopped by ``crawler/cms/walk.py`` (nothing new,
+  ``LISTING_MAX_PAGES``), older listing pages may hold articles that run never reached, so
+  the whole listing is walked once more (stored articles are still skipped) —
+  ``incremental/listing_stop_disabled``.  A run recorded before the key existed counts as
+  incomplete: one full walk after the upgrade.
+* A listing callback that raises part-way through its page loses nothing it yielded
+  before: those requests go on, the listing is not stopped, and the exception is raised
+  again for Scrapy to log and count.
 * An article response that yields no item (an error page served with 200, a truncated
   body) is not recorded: the next run fetches it again.  Marking it as done would hide a
   meeting for ``INCREMENTAL_REFRESH_DAYS`` after one bad response; non-meeting entries are
@@ -29,6 +36,7 @@ complete re-crawl (which still updates the store).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -85,18 +93,24 @@ class IncrementalMiddleware:
     @property
     def may_stop_listings(self) -> bool:
         """Stop at known listing pages only if the previous run walked its listings to the
-        end, i.e. finished normally."""
+        end (``listing/walk_complete``, set by ``crawler/ledger.py``)."""
         if self._may_stop is None:
             name = getattr(self.crawler.spider, "name", "")
             last = self.store.last_run(name, before=self.started)
-            self._may_stop = bool(last and last.get("finish_reason") == "finished")
+            stats = (last or {}).get("stats") or {}
+            stats = json.loads(stats) if isinstance(stats, str) else stats
+            self._may_stop = bool(
+                last and last.get("finish_reason") == "finished" and stats.get("listing/walk_complete") is True
+            )
             if not self._may_stop:
                 self.crawler.stats.set_value("incremental/listing_stop_disabled", 1)
                 logger.info(
                     "incremental: the previous %s run %s; walking every listing page "
                     "this time (stored articles are still skipped)",
                     name,
-                    "did not finish" if last else "is unknown",
+                    "is unknown" if not last
+                    else "did not finish" if last.get("finish_reason") != "finished"
+                    else "did not walk its listing to the end",
                 )
         return self._may_stop
 
@@ -150,11 +164,17 @@ class IncrementalMiddleware:
                 yield obj
 
     async def _listing(self, response, result):
-        buffered = [obj async for obj in result]
+        buffered, error = [], None
+        try:
+            async for obj in result:
+                buffered.append(obj)
+        except Exception as exc:  # noqa: BLE001 — re-raised below, after what came before it
+            error = exc
         articles = [o for o in buffered if isinstance(o, Request) and role_of(o) == "article"]
         known = self._known(articles)
         stop = (
-            bool(articles)
+            error is None
+            and bool(articles)
             and all(a.url in known for a in articles)
             and self.may_stop_listings
         )
@@ -181,6 +201,8 @@ class IncrementalMiddleware:
                 if stop and r == "listing":
                     continue
             yield obj
+        if error is not None:
+            raise error
 
     async def _other(self, response, result):
         async for obj in result:

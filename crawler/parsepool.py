@@ -347,12 +347,19 @@ def for_crawler(crawler) -> ParserPool | None:
     def opened(spider):
         pool.stats.append(crawler.stats)
 
+    warmed: list = []
+
     def scheduled(request, spider):
         # The first article request that got past the incremental filter: pages will come,
         # so the workers start now, while it downloads, instead of at its response.
-        if request.meta.get("role") == "article":
-            # weak=False as connected: pydispatch finds a strong receiver only that way.
-            crawler.signals.disconnect(scheduled, signal=signals.request_scheduled, weak=False)
+        if request.meta.get("role") == "article" and not warmed:
+            warmed.append(True)
+            # Disconnected on the next reactor turn: pydispatch iterates the live list of
+            # receivers, so removing one while the signal is sent skips the receiver after it
+            # (crawler/ledger.py's). weak=False as connected: pydispatch finds a strong
+            # receiver only that way.
+            reactor.callLater(0, crawler.signals.disconnect, scheduled, signal=signals.request_scheduled,
+                              weak=False)
             pool.warm()
 
     async def release(spider):

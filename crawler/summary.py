@@ -1,7 +1,9 @@
 """The run summary: one row per portal from its crawler stats, as a table and as JSON.
 
 Columns: listing pages, article pages fetched, new / updated / unchanged records (``moved``
-counts as updated: the URL changed), dropped (with reasons), errors, duration, health.
+counts as updated: the URL changed), dropped (with reasons), lost (article requests the
+listing made that no page came of, with causes: ``crawler/ledger.py``), errors, duration,
+health.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections import Counter
 from typing import Any, Mapping
 
 from crawler.health import articles_fetched, error_count
+from crawler.ledger import lost
 
 
 def dropped_reasons(stats: Mapping[str, Any]) -> dict[str, int]:
@@ -42,6 +45,8 @@ def portal_summary(name: str, stats: Mapping[str, Any] | None, reason: str | Non
         "unchanged": int(stats.get("store/unchanged", 0)),
         "dropped": sum(reasons.values()),
         "dropped_reasons": reasons,
+        "lost": sum(lost(stats, "article").values()),
+        "lost_reasons": lost(stats, "article"),
         "errors": int(errors if errors is not None else error_count(stats)),
         "duration_s": round(float(stats.get("elapsed_time_seconds", 0) or 0), 1),
         "health": stats.get("health/status") or ("ok" if reason == "finished" else "fail"),
@@ -59,6 +64,7 @@ _COLUMNS = (
     ("updated", "updated", ">"),
     ("unchanged", "unchanged", ">"),
     ("dropped", "dropped", ">"),
+    ("lost", "lost", ">"),
     ("errors", "errors", ">"),
     ("duration", "time", ">"),
     ("health", "health", "<"),
@@ -75,12 +81,13 @@ def format_table(rows: list[Mapping[str, Any]], *, total: bool = True, notes: bo
     alert shows some rows, without the total row and the notes it words itself."""
     cells = []
     for row in rows:
-        values = dict(row, duration=_duration(row.get("duration_s", 0)), health=str(row["health"]).upper())
+        values = {"lost": 0, **row, "duration": _duration(row.get("duration_s", 0)),
+                  "health": str(row["health"]).upper()}
         cells.append([str(values[key]) for key, _, _ in _COLUMNS])
     with_total = bool(rows) and total
     if with_total:
-        total = {k: sum(int(r[k]) for r in rows) for k in
-                 ("listing_pages", "articles", "new", "updated", "unchanged", "dropped", "errors")}
+        total = {k: sum(int(r.get(k, 0)) for r in rows) for k in
+                 ("listing_pages", "articles", "new", "updated", "unchanged", "dropped", "lost", "errors")}
         worst = "FAIL" if any(r["health"] == "fail" for r in rows) else (
             "WARN" if any(r["health"] == "warn" for r in rows) else "OK")
         total.update(portal="total", duration=_duration(max(r.get("duration_s", 0) for r in rows)), health=worst)
@@ -102,6 +109,9 @@ def format_table(rows: list[Mapping[str, Any]], *, total: bool = True, notes: bo
         if row.get("dropped_reasons"):
             reasons = ", ".join(f"{k} {v}" for k, v in row["dropped_reasons"].items())
             notes.append(f"dropped {row['portal']}: {reasons}")
+        if row.get("lost_reasons"):
+            reasons = ", ".join(f"{k} {v}" for k, v in row["lost_reasons"].items())
+            notes.append(f"lost {row['portal']}: {reasons}")
     for row in rows:
         notes += [f"FAIL {row['portal']} {msg}" for msg in row.get("failures", [])]
         notes += [f"warn {row['portal']} {msg}" for msg in row.get("warnings", [])]

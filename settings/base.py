@@ -81,6 +81,9 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 SPIDER_MIDDLEWARES = {
+    # Outermost: a ticket for every listing/article request yielded, closed by its response
+    # or its errback (crawler/ledger.py).
+    "crawler.ledger.LedgerSpiderMiddleware": 45,
     # Skip stored articles, stop at known listing pages (crawler/incremental.py).
     "crawler.incremental.IncrementalMiddleware": 600,
 }
@@ -93,6 +96,11 @@ ITEM_PIPELINES = {
     "pipelines.dedupe.DedupePipeline": 400,
     "pipelines.store.StorePipeline": 500,
 }
+
+# A listing walk stops after this many pages (listing/stopped/page_cap) or at a page that
+# brings no entry it has not seen (listing/stopped/no_new), whatever total the portal
+# claims (crawler/cms/walk.py); either leaves the walk incomplete (a health warning).
+LISTING_MAX_PAGES = 1000
 
 # --- store (docs/store.md) ---------------------------------------------------------------
 # A database URL: sqlite:///data/meetings.db (relative to the project directory) or
@@ -140,6 +148,9 @@ REMOTE_CONTROL_ENABLED = False
 
 # --- scheduled operation: crawlall, health checks (docs/operations.md) -------------------
 EXTENSIONS = {
+    # What came of every listing and article request; whether the listing walk completed
+    # (crawler/ledger.py).  Before the health check, which judges its tally.
+    "crawler.ledger.LedgerExtension": 800,
     # Judge every spider run on close: empty listings, key-field coverage, errors, staleness.
     "crawler.health.HealthCheckExtension": 900,
     # Python's cyclic GC every 5,000 allocations instead of 700 while crawling (crawler/gcthreshold.py).

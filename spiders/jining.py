@@ -1,9 +1,10 @@
-"""齐鲁网济宁频道 — 济宁要闻 channel (`/jnyaowen/`), static `.shtml` pages."""
+"""齐鲁网济宁频道 — 济宁要闻 channel (`/jnyaowen/`, the 2017 template); today's channels are on the
+2020 template (`-a start=<the channel's URL>`)."""
 
 import re
 
 from crawler.cms.base import MeetingSpider
-from crawler.cms.iqilu import Iqilu2017
+from crawler.cms.iqilu import Iqilu2017, Iqilu2020
 
 # County-level places of Jining: their news is listed in the channel but is not about
 # meetings of the city government.
@@ -17,4 +18,4 @@ class JiningSpider(MeetingSpider):
     # A third-party mirror serves the same pages in Traditional characters with pinyin.
     alias_hosts = {"jining.mirror.example": "jining.iqilu.com"}
     skip_titles = (("local_news", re.compile(rf"^(?:济宁)?(?:{_LOCAL_AREAS})")),)
-    generations = (Iqilu2017(),)
+    generations = (Iqilu2017(), Iqilu2020())

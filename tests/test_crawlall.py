@@ -351,7 +351,7 @@ def test_summary_table():
     assert "\r" not in text
     assert "FAIL laishan listing_empty: 1 of 3" in text
     assert "dropped laishan: duplicate_in_run 2, no_title 1" in text
-    assert re.search(r"^laishan\s+3\s+21\s+18\s+1\s+1\s+3\s+0\s+1:15\s+FAIL$", text, re.M), text
+    assert re.search(r"^laishan\s+3\s+21\s+18\s+1\s+1\s+3\s+0\s+0\s+1:15\s+FAIL$", text, re.M), text
     assert re.search(r"^total\s+6\s+41\s+38\s", text, re.M), text
 
 

@@ -228,6 +228,10 @@ def test_requests_never_leave_the_portal_hosts(results):
     assert s["offsite/filtered"] == pages and s["offsite/domains"] == 1
     assert s["listing/meetings"] == len(r["expected"]) + pages
     assert all(OFFSITE_HOST not in i["url"] for i in r["fault"]["items"])
+    # Accounted for: a listing link to another host is the portal's doing, a warning.
+    assert s["ledger/article/lost/offsite_link"] == pages
+    assert any(w.startswith(f"articles_lost: {pages} of ") for w in s["health/warnings"]), s["health/warnings"]
+    assert s["health/status"] == "warn" and s["listing/walk_complete"] is True
     assert s["downloader/request_count"] == s["portal_mirror/requests"]
 
 

@@ -381,8 +381,22 @@ def test_the_pool_stops_listening_to_requests_once_its_workers_are_warming():
         listing = Request("http://www.ytlaishan.gov.cn/col/col1/index.html", meta={"role": "listing"})
         crawler.signals.send_catch_log(signals.request_scheduled, request=listing, spider=None)
         assert len(receivers()) == before
+        # A receiver connected after the pool's still hears the request that warms the pool:
+        # the pool leaves on the next reactor turn, not while pydispatch walks its receivers.
+        heard = []
+
+        def later(request, spider):
+            heard.append(request.url)
+
+        crawler.signals.connect(later, signal=signals.request_scheduled, weak=False)
         article = Request("http://www.ytlaishan.gov.cn/art/2022/8/3/art_1.html", meta={"role": "article"})
         crawler.signals.send_catch_log(signals.request_scheduled, request=article, spider=None)
+        assert heard == [article.url]
+        from twisted.internet import reactor
+
+        reactor.runUntilCurrent()
+        assert len(receivers()) == before
+        crawler.signals.disconnect(later, signal=signals.request_scheduled, weak=False)
         assert len(receivers()) == before - 1
     finally:
         parsepool._shared["pool"] = None

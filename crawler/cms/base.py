@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime, timezone, timedelta
 from typing import Iterable
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
 from lxml import etree
 from parsel.csstranslator import css2xpath
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from crawler import parsepool
+from crawler import ledger, parsepool
 from crawler.extract import links, meeting, text
 from crawler.items import MeetingItem
 
@@ -40,9 +40,10 @@ class ArticleSelectors:
     """CSS selectors of an article page's regions.
 
     ``header`` regions hold ``label:value`` lines (来源, 作者, 发布时间, 索引号 …);
-    ``published`` is a region holding only the publication time, where a page prints it
-    without a label; ``body`` selects the paragraph nodes; ``attachments`` the anchors that
-    may link files.  Meta tags (``ArticleTitle``, ``PubDate``, ``ContentSource``) fill what
+    ``published``, ``source`` and ``author`` are regions holding only that field's value, where
+    a page prints it without a label or outside the labelled node (iqilu 2020:
+    ``来源：<span>…</span>``); ``body`` selects the paragraph nodes; ``attachments`` the anchors
+    that may link files.  Meta tags (``ArticleTitle``, ``PubDate``, ``ContentSource``) fill what
     the visible page leaves empty.
     """
 
@@ -50,6 +51,8 @@ class ArticleSelectors:
     body: str
     header: tuple[str, ...] = ()
     published: str | None = None
+    source: str | None = None
+    author: str | None = None
     breadcrumb: str | None = None
     attachments: tuple[str, ...] = ()
 
@@ -81,6 +84,7 @@ class MeetingSpider(scrapy.Spider):
     # item pipelines they run after the parse.
     parser_pool = None
     parser_pipelines: tuple[str, ...] = ()
+    _walks = None
 
     def __init__(self, *args, full: str | None = None, render: str | None = None, start: str | None = None,
                  **kwargs):
@@ -178,44 +182,76 @@ class MeetingSpider(scrapy.Spider):
         generation = self.generation(response.meta["generation"])
         yield from getattr(generation, response.meta["step"])(self, response) or ()
 
-    def listing_request(self, url: str, callback=None, **kwargs) -> scrapy.Request:
+    def listing_request(self, url, callback=None, *, base: str | None = None, **kwargs) -> scrapy.Request | None:
+        """A request for a listing page (or API page) at ``url``, resolved against ``base``
+        when page data gave it; None, counted as ``listing/bad_links``, when it cannot be
+        requested (``links.absolute_url``)."""
+        absolute = links.absolute_url(base or "", url)
+        if absolute is None:
+            self._bad_link("listing", url, base)
+            return None
         meta = {"role": "listing", **kwargs.pop("meta", {})}
+        kwargs.setdefault("errback", self.request_failed)
         if self.render and kwargs.get("method", "GET") == "GET" and "body" not in kwargs:
             from crawler import splash
 
-            return splash.listing_request(self, url, callback or self.parse, meta,
+            return splash.listing_request(self, absolute, callback or self.parse, meta,
                                           wait_for=self.render_wait_for, **kwargs)
-        return scrapy.Request(url, callback=callback or self.parse, meta=meta, **kwargs)
+        return scrapy.Request(absolute, callback=callback or self.parse, meta=meta, **kwargs)
 
-    def follow_entries(self, response, entries: Iterable[Entry]):
-        """Article requests for the meeting entries of a listing; the others are counted."""
+    def follow_page(self, response, entries: Iterable[Entry], next_request, expected: int | None = None):
+        """One page of a paged listing: its article requests, then ``next_request()`` unless
+        the walk stops here (nothing new, ``LISTING_MAX_PAGES``; ``crawler/cms/walk.py``)."""
+        if self._walks is None:
+            from .walk import ListingWalks
+
+            self._walks = ListingWalks(self)
+        return self._walks.follow_page(response, entries, next_request, expected)
+
+    def follow_entries(self, response, entries: Iterable[Entry], count_empty: bool = True):
+        """Article requests for the meeting entries of a listing; the others are counted.
+        ``count_empty``: a page without entries counts as ``listing/empty_pages`` (a changed
+        layout); not for a later page of a walk (``follow_page``)."""
         stats = self.crawler.stats
         count = 0
         for entry in entries:
             count += 1
-            title = text.collapse(entry.title)
+            title = text.collapse(entry.title if isinstance(entry.title, str) else None)
             reason = meeting.classify_title(title) or self._skip_reason(title)
             if reason:
                 stats.inc_value(f"listing/skipped/{reason}")
                 self.logger.debug("skipped %s (%s): %s", entry.url, reason, title)
                 continue
+            url = links.absolute_url(response.url, entry.url)
+            if url is None:
+                self._bad_link("article", entry.url, response.url)
+                continue
             stats.inc_value("listing/meetings")
-            url = urljoin(response.url, entry.url)
             meta = {"role": "article", "listing_title": title, "listing_date": entry.date}
             if response.meta.get("generation"):
                 meta["generation"] = response.meta["generation"]
             if self.render and self.render_articles:
                 from crawler import splash
 
-                yield splash.page_request(self, url, self.parse_meeting, meta)
+                yield splash.page_request(self, url, self.parse_meeting, meta, errback=self.request_failed)
                 continue
-            yield scrapy.Request(url, callback=self.parse_meeting, meta=meta)
+            yield scrapy.Request(url, callback=self.parse_meeting, errback=self.request_failed, meta=meta)
         stats.inc_value("listing/pages")
         stats.inc_value("listing/entries", count)
-        if count == 0:
+        if count == 0 and count_empty:
             # A listing page with no entries is how a changed layout shows itself.
             stats.inc_value("listing/empty_pages")
             self.logger.warning("listing page with no entries: %s", response.url)
+
+    def _bad_link(self, kind: str, href, base: str | None) -> None:
+        self.crawler.stats.inc_value("listing/bad_links")
+        self.logger.info("dropped a %s link that cannot be requested: %r (on %s)", kind, href, base)
+
+    def request_failed(self, failure):
+        """Errback of every listing and article request: note why it came to nothing
+        (``crawler/ledger.py``), then let Scrapy log and count the failure as it would."""
+        ledger.request_failed(self.crawler, failure)
+        return failure
 
     def _skip_reason(self, title: str) -> str | None:
         for reason, pattern in self.skip_titles:
@@ -359,14 +395,16 @@ def article_fields(sel: ArticleSelectors, response, page_url: str) -> dict:
     published = text.collapse(_first_text(response, sel.published)) if sel.published else None
     published = published or labelled.pop("published_at", None) or meta.get("PubDate")
     labelled.pop("published_at", None)
+    source = text.collapse(_first_text(response, sel.source)) if sel.source else None
+    author = text.collapse(_first_text(response, sel.author)) if sel.author else None
     crumbs = text.breadcrumb(_first_text(response, sel.breadcrumb)) if sel.breadcrumb else []
     paragraphs = [p for p in map(text.collapse, _texts(response, sel.body)) if p]
     anchors = [a for css in sel.attachments for a in _nodes(response, css)]
     return {
         "title": title,
         "published_at": published,
-        "source": labelled.get("source") or meta.get("ContentSource"),
-        "author": labelled.get("author"),
+        "source": source or labelled.get("source") or meta.get("ContentSource"),
+        "author": author or labelled.get("author"),
         "publisher": labelled.get("publisher"),
         "index_number": labelled.get("index_number"),
         "written_date": labelled.get("written_date"),

@@ -38,9 +38,11 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from scrapy.utils.url import url_is_from_any_domain
+
+from crawler.extract import links
 
 from .base import ArticleSelectors, Entry
 from .generation import Generation
@@ -173,8 +175,8 @@ class EpointList(Generation):
     def _script_urls(self, response) -> list[str]:
         out = []
         for src in response.xpath("//script/@src").getall():
-            url = response.urljoin(src.strip())
-            if urlsplit(url).path.rsplit("/", 1)[-1] in self.site_scripts and url not in out:
+            url = links.absolute_url(response.url, src)
+            if url and urlsplit(url).path.rsplit("/", 1)[-1] in self.site_scripts and url not in out:
                 out.append(url)
         return out
 
@@ -305,8 +307,9 @@ class EpointList(Generation):
         body = json.dumps(params, ensure_ascii=False, separators=(",", ":"))
         return self.request(
             spider,
-            urljoin(referer, config["api"]),
+            config["api"],
             "api",
+            base=referer,
             method="POST",
             body=body.encode("utf-8"),
             headers={
@@ -327,17 +330,22 @@ class EpointList(Generation):
             spider.crawler.stats.inc_value("listing/layout_errors")
             spider.logger.error("Epoint API answer not understood (%s): %s", exc, response.url)
             return
-        yield from spider.follow_entries(response, self.entries(spider, state["referer"], data))
+        entries = self.entries(spider, state["referer"], data)
         config, page = state["config"], state["page"]
-        if data and (page + 1) * config["pageSize"] < total:
-            yield self.api_request(spider, state["referer"], config, page + 1)
+        more = bool(data) and (page + 1) * config["pageSize"] < total
+        yield from spider.follow_page(response, entries, lambda: self.api_request(
+            spider, state["referer"], config, page + 1) if more else None)
 
     def entries(self, spider, referer: str, data: list) -> list[Entry]:
         """The article entries of an API page; attachments and links off the portal counted."""
         stats = spider.crawler.stats
         out = []
         for d in data:
-            url = urljoin(referer, (d.get("infourl") or "").strip()) if isinstance(d, dict) else ""
+            href = d.get("infourl") if isinstance(d, dict) else d
+            url = links.absolute_url(referer, href) if isinstance(d, dict) else None
+            if url is None:
+                spider._bad_link("article", href, referer)
+                continue
             reason = self.not_article(spider, url)
             if reason:
                 stats.inc_value(f"listing/skipped/{reason}")
@@ -377,8 +385,7 @@ class EpointList(Generation):
                 title=a.attrib.get("title") or "".join(a.css("::text").getall()),
                 date=(li.css("span.ewb-info-date::text").get() or "").strip() or None,
             ))
-        yield from spider.follow_entries(response, entries)
         more = response.css(f"{self.render_pager} a").xpath("self::*[normalize-space()='下一页']")
-        if entries and more:
-            page = response.meta.get("render_page", 1)
-            yield self.rendered_listing(spider, response.meta.get("render_url") or response.url, page + 1)
+        page = response.meta.get("render_page", 1)
+        yield from spider.follow_page(response, entries, lambda: self.rendered_listing(
+            spider, response.meta.get("render_url") or response.url, page + 1) if entries and more else None)

@@ -67,13 +67,13 @@ class JcmsColumn(Generation):
         """The column page: the inline group, then the first ``dataproxy.jsp`` group."""
         unit = self.unit(response)
         datastore = response.xpath(f'//div[@id="{unit}"]/script[@type="text/xml"]/text()').get() or ""
-        yield from spider.follow_entries(response, entries_of(datastore))
         script = response.text
         params_m = re.search(rf"var\s+param_{unit}\s*=\s*\{{(.*?)\}}", script, re.S)
         total_m = re.search(rf"\$\('#{unit}'\)\.jpage\(\{{.*?totalRecord\s*:\s*(\d+)", script, re.S)
         per_page_m = re.search(r"perPage\s*:\s*(\d+)", script)
         group_m = re.search(r"groupSize\s*:\s*(\d+)", script)
         if not (params_m and total_m):
+            yield from spider.follow_entries(response, entries_of(datastore))
             spider.crawler.stats.inc_value("listing/layout_errors")
             spider.logger.error("no jpage configuration for unit %s on %s", unit, response.url)
             return
@@ -83,9 +83,8 @@ class JcmsColumn(Generation):
         group = per_page * (int(group_m.group(1)) if group_m else 3)
         state = {"form": form, "total": int(total_m.group(1)), "per_page": per_page, "group": group,
                  "unit": unit, "column": column}
-        request = self.group_request(spider, response, state, start=group + 1)
-        if request is not None:
-            yield request
+        yield from spider.follow_page(response, entries_of(datastore),
+                                      lambda: self.group_request(spider, response, state, start=group + 1))
 
     def group_request(self, spider, response, state, start: int):
         total = state["total"]
@@ -107,16 +106,16 @@ class JcmsColumn(Generation):
                 "Accept": "application/xml, text/xml, */*; q=0.01",
                 "Referer": f"{column_page}?uid={state['unit']}&pageNum={page_num}",
             },
-            meta={"hanweb": {**state, "end": end}},
+            meta={"hanweb": {**state, "start": start, "end": end}},
         )
 
     def group(self, spider, response):
         """One ``dataproxy.jsp`` group; the next one follows while records remain."""
         state = response.meta["hanweb"]
-        yield from spider.follow_entries(response, entries_of(response.text))
         total_m = re.search(r"<totalrecord>(\d+)</totalrecord>", response.text)
         if total_m:
             state = {**state, "total": int(total_m.group(1))}
-        request = self.group_request(spider, response, state, start=state["end"] + 1)
-        if request is not None:
-            yield request
+        promised = min(state["end"], state["total"]) - state.get("start", state["end"]) + 1
+        yield from spider.follow_page(response, entries_of(response.text),
+                                      lambda: self.group_request(spider, response, state, start=state["end"] + 1),
+                                      expected=promised)

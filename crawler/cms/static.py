@@ -128,11 +128,10 @@ class StaticList(Generation):
 
     def page(self, spider, response):
         css = self.items_css(response)
-        yield from spider.follow_entries(response, self.entries(response, css))
         href = next_page_href(response)
-        if href:
-            # A guessed list is guessed once: later pages are read as the first was.
-            yield self.request(spider, response.urljoin(href), "page", meta={"static_list_items": css})
+        # A guessed list is guessed once: later pages are read as the first was.
+        yield from spider.follow_page(response, self.entries(response, css), lambda: self.request(
+            spider, href, "page", base=response.url, meta={"static_list_items": css}) if href else None)
 
     def entries(self, response, css: str | None):
         for node in response.css(css) if css else ():

@@ -73,6 +73,16 @@ def parse(text: str | None):
     return result
 
 
+# A date as a listing row prints it beside the title: `2021-10-12`, `[2021/10/12]`, `2021年10月12日`.
+_PRINTED_DATE_RE = re.compile(r"(?<!\d)\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}(?!\d)日?")
+
+
+def printed_date(text: str | None) -> str | None:
+    """The first numeric date in ``text``, as printed, or None."""
+    m = _PRINTED_DATE_RE.search(text or "")
+    return m.group(0) if m else None
+
+
 def to_iso(text: str | None) -> str | None:
     """`2017年11月23日` → `2017-11-23`; `2022- 08- 03 16: 42` → `2022-08-03T16:42+08:00`."""
     result = parse(text)

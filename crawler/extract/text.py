@@ -47,7 +47,7 @@ FIELD_LABELS = {
     "更新日期": "published_at",
 }
 NOISE_LABELS = ("游览", "浏览", "浏览次数", "访问次数", "点击数", "字号", "分享到", "分享",
-                "发文字号", "主题分类", "【字号")
+                "发文字号", "主题分类", "【字号", "【字体")
 _LABEL_RE = re.compile(
     "(" + "|".join(sorted(map(re.escape, (*FIELD_LABELS, *NOISE_LABELS)), key=len, reverse=True))
     + r")\s*[:：]"

@@ -30,8 +30,9 @@ Modes (``MODE[:param]``):
 ``charset``         affected articles: the Content-Type header declares the wrong charset
                     (gbk for UTF-8 pages, utf-8 for yingkou's GBK pages)
 ``empty``           listing pages have no entries (a valid page, pager/total zero)
-``layout_changed``  listing pages: the entry container is renamed (laishan: records without
-                    the ``<record>`` markup; zhanqian: the API JSON without ``custom``)
+``layout_changed``  listing pages: the entry container is renamed (jining: its ``div.mod-list``
+                    wrapper too; laishan: records without the ``<record>`` markup; zhanqian:
+                    the API JSON without ``custom``)
 ``http404``         one meeting article answers 404
 ``redirect_loop``   one meeting article redirects to itself through ``?loop=N`` forever
 ``oversized[:N]``   affected articles padded to N bytes (default 9 MiB, past DOWNLOAD_MAXSIZE)
@@ -45,6 +46,19 @@ Modes (``MODE[:param]``):
                     127.0.0.2, to 169.254.169.254 and, with PORT, to the portal's own host
                     on that port (which nothing but the mirror may ever answer; the article
                     is served there from its second request on)
+``bomb[:N]``        gzip bombs (``Content-Encoding: gzip``, N bytes once inflated, default
+                    16 MiB, past DOWNLOAD_MAXSIZE): listing page 2 (yingkou, beipiao, jining;
+                    every laishan ``dataproxy.jsp`` group; zhanqian API pages after the
+                    first) and the affected articles
+``bad_href``        listing pages also list the first meeting of the page under hrefs that
+                    cannot be requested (``javascript:void(0)``, ``mailto:``, port 99999, a
+                    broken IPv6 literal; zhanqian: a number and an object as ``infourl``), and
+                    the last page's 下一页 links ``javascript:;`` (beipiao, jining)
+``endless_total``   laishan: ``totalRecord``/``totalrecord`` 1000000000 over the real records,
+                    empty groups after them; zhanqian: the API ignores ``pageIndex`` (always
+                    the first page) and claims a total of 1000000000
+``cut_group``       laishan: every ``dataproxy.jsp`` group holds only its first 5 records,
+                    ``totalrecord`` unchanged
 ==================  ======================================================================
 """
 
@@ -61,6 +75,9 @@ EVERY = 3
 MODES = ("http500", "http503", "slow", "reset", "truncated", "malformed", "charset", "empty",
          "layout_changed", "http404", "redirect_loop", "oversized", "offsite",
          *("long_title", "charset_badbyte", "offsite_redirect"))
+# Listing walks (issue 14): see "listing walk faults" below.
+WALK_MODES = ("bomb", "bad_href", "endless_total", "cut_group")
+MODES += WALK_MODES
 OFFSITE_HOST = "offsite.example"
 
 # --- listing pages ------------------------------------------------------------------------------
@@ -86,6 +103,11 @@ _CONTAINERS = {
     "beipiao": (b'<ul class="news-list">', b'<ul class="news-items">'),
     "jining": (b'<ul class="news-list type-a">', b'<ul class="newslist type-a">'),
 }
+# A wrapper around that container which a newer generation of the same CMS lists in (iqilu
+# 2020's div.mod-list): renamed too, so the changed page is of no generation the spider knows.
+_WRAPPERS = {
+    "jining": (b'<div class="mod-list">', b'<div class="mod-news">'),
+}
 _LI = re.compile(rb"<li\b.*?</li>\s*", re.S)
 _RECORD = re.compile(rb"<record>.*?</record>\s*", re.S)
 
@@ -99,6 +121,9 @@ def layout_changed(portal: str, resp: Response) -> Response:
     if portal in _CONTAINERS:
         old, new = _CONTAINERS[portal]
         body = body.replace(old, new)
+        old, new = _WRAPPERS.get(portal, (b"", b""))
+        if old:
+            body = body.replace(old, new)
     elif portal == "laishan":
         body = body.replace(b"<record><![CDATA[", b"<row><![CDATA[").replace(b"]]></record>", b"]]></row>")
     elif portal == "zhanqian":
@@ -261,6 +286,8 @@ class Fault:
         self.count = int(param) if param else 2
         self.delay_ms = float(param) if param else 5000.0
         self.size = int(param) if param else 9 * 1024 * 1024
+        if mode in WALK_MODES:
+            self._setup_walk_fault(site, p, meetings)
 
     def __repr__(self) -> str:
         return f"Fault({self.portal}={self.mode}{':' + self.param if self.param else ''})"
@@ -269,6 +296,8 @@ class Fault:
         mode = self.mode
         if path == "/robots.txt":
             return None
+        if mode in WALK_MODES:
+            return self.walk_fault(portal, method, path)
         if mode in ("http500", "http503"):
             key = (method, path)
             self.hits[key] += 1
@@ -320,6 +349,142 @@ class Fault:
             return Response(302, [("Location", f"http://{site_host(portal)}{path}?loop={n}"),
                                   ("Content-Type", "text/html; charset=utf-8")], b"")
         return None
+
+
+# --- listing walk faults (issue 14) -----------------------------------------------------------------
+
+_SECOND_PAGE = {
+    "yingkou": "/xxgk/zfhy/index_1.html",
+    "beipiao": "/html/BPSZF/zcjd/index_2.html",
+    "jining": "/jnyaowen/list_2417_2.shtml",
+    "laishan": "/module/web/jpage/dataproxy.jsp",
+}
+_DATAPROXY = "/module/web/jpage/dataproxy.jsp"
+_EPOINT_API = "/EWB-FRONT/rest/lightfrontaction/getgovinfolist"
+ENDLESS = 1_000_000_000
+CUT_TO = 5
+# hrefs no spider may request; each listed under the title of a real meeting
+BAD_HREFS = ("javascript:void(0)", "mailto:office@example.gov.cn", "http://{host}:99999{path}", "http://[::1{path}")
+
+
+def gzip_bomb(size: int) -> Callable[[Response], Response]:
+    """The page, then whitespace up to ``size`` bytes, gzip-compressed (~1000:1)."""
+    import gzip
+
+    def bomb(resp: Response) -> Response:
+        body = resp.body + b" " * max(0, size - len(resp.body))
+        headers = [(k, v) for k, v in resp.headers if k.lower() != "content-length"]
+        return Response(resp.status, headers + [("Content-Encoding", "gzip")], gzip.compress(body, 6))
+    return bomb
+
+
+def bad_hrefs(portal: str, host: str, basenames: list[bytes], resp: Response) -> Response:
+    body = resp.body
+    if portal == "zhanqian":
+        import json
+        doc = json.loads(body)
+        data = (doc.get("custom") or {}).get("data") or []
+        real = next((d for d in data if d.get("infourl", "").rsplit("/", 1)[-1].encode() in basenames), None)
+        if real is not None:
+            data[:0] = [{**real, "infourl": 12345}, {**real, "infourl": {"path": real["infourl"]}},
+                        {**real, "infourl": "javascript:;"}, {**real, "infourl": "mailto:office@example.gov.cn"}]
+        return _with_body(resp, json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    pattern = _RECORD if portal == "laishan" else _LI
+    for m in pattern.finditer(body):
+        chunk = m.group(0)
+        href = re.search(rb"""href=(['"])(.*?)\1""", chunk)
+        if href and href.group(2).rsplit(b"/", 1)[-1] in basenames:
+            path = re.sub(rb"^(?:https?://[^/]+)?\.*", b"", href.group(2)).decode()
+            path = path if path.startswith("/") else "/" + path
+            copies = b"".join(
+                chunk.replace(href.group(0), b"href=" + href.group(1)
+                              + bad.format(host=host, path=path).encode() + href.group(1), 1)
+                for bad in BAD_HREFS)
+            body = body[:m.start()] + copies + body[m.start():]
+            break
+    # The last page's 下一页: a dead javascript: link instead of none.
+    if portal == "beipiao":
+        body = body.replace('<span class="page-next disabled">下一页</span>'.encode(),
+                            '<a href="javascript:;" class="page-next">下一页</a>'.encode())
+    elif portal == "jining" and "下一页".encode() not in body:
+        body = body.replace(b'<div class="pages" id="pages">',
+                            '<div class="pages" id="pages"><a href="javascript:;" class="a1">下一页</a> '.encode(), 1)
+    return _with_body(resp, body)
+
+
+def endless_total(portal: str, site_portal, resp: Response) -> Response:
+    body = resp.body
+    if portal == "laishan":
+        body = re.sub(rb"totalRecord:\d+", b"totalRecord:%d" % ENDLESS, body)
+        body = re.sub(rb"<totalrecord>\d+</totalrecord>", b"<totalrecord>%d</totalrecord>" % ENDLESS, body)
+        body = re.sub(rb"<totalpage>\d+</totalpage>", b"<totalpage>%d</totalpage>" % (ENDLESS // 15), body)
+        return _with_body(resp, body)
+    import json
+    doc = json.loads(site_portal.api_page(0, 15))
+    doc["custom"]["total"] = ENDLESS
+    return _with_body(resp, json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def cut_group(resp: Response) -> Response:
+    records = list(_RECORD.finditer(resp.body))
+    if len(records) <= CUT_TO:
+        return resp
+    return _with_body(resp, resp.body[:records[CUT_TO].start()] + resp.body[records[-1].end():])
+
+
+def _not_first_api_page(first_path: str, resp: Response) -> bool:
+    import json
+    try:
+        data = json.loads(resp.body)["custom"]["data"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return bool(data) and data[0].get("infourl") != first_path
+
+
+def _setup_walk_fault(self, site, p, meetings) -> None:
+    applies = {"bomb": ("yingkou", "beipiao", "jining", "laishan", "zhanqian"),
+               "bad_href": ("yingkou", "beipiao", "jining", "laishan", "zhanqian"),
+               "endless_total": ("laishan", "zhanqian"), "cut_group": ("laishan",)}[self.mode]
+    if self.portal not in applies:
+        raise ValueError(f"fault mode {self.mode!r} applies to {', '.join(applies)}, not {self.portal!r}")
+    if self.mode != "bomb":
+        self.paths, self.affected = set(), []
+    self.size = int(self.param) if self.param else 16 * 1024 * 1024
+    self.host = p.host
+    self.site_portal = p
+    self.first_path = p.entries[0].path
+
+
+def walk_fault(self, portal: str, method: str, path: str) -> Any:
+    mode = self.mode
+    listing = _is_listing(portal, method, path)
+
+    def when_ok(fn):
+        return {"transform": lambda resp: fn(resp) if resp.status == 200 else resp}
+
+    if mode == "bomb":
+        if path in self.paths and method == "GET":
+            self.hits[path] += 1
+            return when_ok(gzip_bomb(self.size))
+        if portal == "zhanqian" and path == _EPOINT_API:
+            bomb = gzip_bomb(self.size)
+            return when_ok(lambda resp: bomb(resp) if _not_first_api_page(self.first_path, resp) else resp)
+        if path == _SECOND_PAGE.get(portal):
+            return when_ok(gzip_bomb(self.size))
+        return None
+    if not listing:
+        return None
+    if mode == "bad_href":
+        return when_ok(lambda resp: bad_hrefs(portal, self.host, self.basenames, resp))
+    if mode == "endless_total":
+        return when_ok(lambda resp: endless_total(portal, self.site_portal, resp))
+    if mode == "cut_group" and path == _DATAPROXY:
+        return when_ok(cut_group)
+    return None
+
+
+Fault._setup_walk_fault = _setup_walk_fault
+Fault.walk_fault = walk_fault
 
 
 def site_host(portal: str) -> str:
