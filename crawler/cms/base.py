@@ -167,6 +167,9 @@ class MeetingSpider(scrapy.Spider):
         if title:
             stats.set_value("listing/page_title", title)
         self.logger.info("%s serves a %s listing %s", response.url, generation.name, parameters or "")
+        # The start page's own entries, like those of later pages, are read with this
+        # generation's article templates first.
+        response.meta["generation"] = generation.name
         yield from generation.start(self, response) or ()
 
     def listing_unrecognised(self, detail: str) -> None:
