@@ -51,7 +51,26 @@ OFFICES_LONG = [
 ]
 
 
-class Portal:
+class PageServer:
+    """What every served site answers the same way: robots.txt, its article pages by path
+    (``by_path``, ``page(e)``), then whatever its own ``route`` knows; else 404."""
+
+    html_type = "text/html; charset=utf-8"
+
+    def html(self, body: bytes, status: int = 200) -> Response:
+        return Response(status, [("Content-Type", self.html_type)], body)
+
+    def handle(self, method: str, path: str, query: str, body: bytes, headers: dict) -> Response:
+        if path == "/robots.txt":
+            return Response(200, [("Content-Type", "text/plain")], ROBOTS)
+        if method in ("GET", "HEAD"):
+            e = self.by_path.get(path)
+            if e is not None:
+                return self.html(self.page(e))
+        return self.route(method, path, query, body, headers) or not_found()
+
+
+class Portal(PageServer):
     name = ""
     host = ""
     seed_file = ""                 # path of the seed article under pages/
@@ -72,7 +91,6 @@ class Portal:
     counter_of: dict[str, str] = {}   # kind -> counter name for numbered kinds
     jiedu_kinds: tuple[str, ...] = ()
     place = ""
-    html_type = "text/html; charset=utf-8"
     encoding = "utf-8"
     uid_rate_per_minute = 0.0       # for counter ids
 
@@ -266,21 +284,6 @@ class Portal:
         then a lookup, as a real portal's static server does.  For benchmarks, so that the
         generator's CPU, on the crawler's own machine, is not counted against the crawl."""
         self.rendered = {e.idx: self.render_article(e) for e in self.entries if not e.seed}
-
-    def html(self, body: bytes, status: int = 200) -> Response:
-        return Response(status, [("Content-Type", self.html_type)], body)
-
-    def handle(self, method: str, path: str, query: str, body: bytes, headers: dict) -> Response:
-        if path == "/robots.txt":
-            return Response(200, [("Content-Type", "text/plain")], ROBOTS)
-        if method in ("GET", "HEAD"):
-            e = self.by_path.get(path)
-            if e is not None:
-                return self.html(self.page(e))
-        resp = self.route(method, path, query, body, headers)
-        if resp is None:
-            return not_found()
-        return resp
 
     @staticmethod
     def qs(query: str) -> dict[str, str]:

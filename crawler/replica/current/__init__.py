@@ -13,17 +13,18 @@ routes and renders, and names its class ``SITE`` (``crawler/replica/site.py`` fi
 
 from __future__ import annotations
 
-from ..common import LRU, Response
-from ..portal import ROBOTS, not_found
+import random
+
+from ..common import LRU, rng_for
+from ..portal import PageServer
 
 # Entries published after the migration: on the current site only.
 NEW_SITE_ONLY = 3
 
 
-class CurrentSite:
+class CurrentSite(PageServer):
     portal = ""  # the archive portal's name
     generation = "current"
-    html_type = "text/html; charset=utf-8"
 
     def __init__(self, archive):
         self.archive = archive
@@ -45,7 +46,7 @@ class CurrentSite:
         """The listing URLs a user would copy from the browser (the meeting column)."""
         raise NotImplementedError
 
-    def route(self, method: str, path: str, query: str, body: bytes, headers: dict) -> Response | None:
+    def route(self, method: str, path: str, query: str, body: bytes, headers: dict):
         """Listing pages, APIs, scripts: anything but article pages (None: 404)."""
         return None
 
@@ -82,14 +83,7 @@ class CurrentSite:
     def prerender(self) -> None:
         pass
 
-    def html(self, body: bytes, status: int = 200) -> Response:
-        return Response(status, [("Content-Type", self.html_type)], body)
-
-    def handle(self, method: str, path: str, query: str, body: bytes, headers: dict) -> Response:
-        if path == "/robots.txt":
-            return Response(200, [("Content-Type", "text/plain")], ROBOTS)
-        if method in ("GET", "HEAD"):
-            e = self.by_path.get(path)
-            if e is not None:
-                return self.html(self.page(e))
-        return self.route(method, path, query, body, headers) or not_found()
+    def rng(self, what: str, key) -> random.Random:
+        """A generator of this site's choices about ``what`` for ``key`` (a page, an entry):
+        the same for the same seed, independent of everything else."""
+        return rng_for(self.seed, self.name, "current", what, key)

@@ -18,9 +18,8 @@ beside the sibling shape, and the whole article page layout (``crawler/cms/glist
 
 from __future__ import annotations
 
-import random
 
-from ..common import attr, between, esc, rng_for, truncate, ymd
+from ..common import attr, between, esc, truncate, ymd
 from ..portal import attachment_response
 from . import CurrentSite
 
@@ -58,16 +57,13 @@ class BeipiaoCurrent(CurrentSite):
 
     def setup(self) -> None:
         self.npages = max(1, -(-len(self.entries) // PER_PAGE))
-        self.offset = self._rng("forms", 0).randrange(12)
+        self.offset = self.rng("forms", 0).randrange(12)
         # The seed keeps the body captured from the real page; the platform's template wraps it anew.
         seed = self.archive.seed_bytes.decode("utf-8")
         self.seed_body = between(seed, '<div class="article-content" id="zoom">\n', "\t\t</div>\n\t\t<!--content end-->")
 
-    def _rng(self, what: str, key) -> random.Random:
-        return rng_for(self.seed, self.name, "current", what, key)
-
     def path_of(self, e) -> str:
-        if self._rng("shape", e.idx).random() < 0.5:
+        if self.rng("shape", e.idx).random() < 0.5:
             return f"{COLUMN}{e.when:%Y%m}/{e.uid}.html"
         return f"{COLUMN}{e.when:%Y%m%d}{e.uid[-7:]}/index.shtml"
 
@@ -100,7 +96,7 @@ class BeipiaoCurrent(CurrentSite):
     def render_article(self, e, item: dict | None) -> bytes:
         published = f"<span>发布时间：{e.when:%Y-%m-%d %H:%M:%S}</span>"
         source = "<span>来源：北票市政府</span>"
-        first, second = (published, source) if self._rng("info", e.idx).random() < 0.6 else (source, published)
+        first, second = (published, source) if self.rng("info", e.idx).random() < 0.6 else (source, published)
         font = ('<span class="font">【字体：<a href="javascript:setFont(18)">大</a> <a href="javascript:setFont(16)">中</a> '
                 '<a href="javascript:setFont(14)">小</a>】</span>')
         html = _HEAD.format(title=f"{esc(e.title)}-北票市人民政府") + f"""<div class="detail">

@@ -14,10 +14,9 @@ around the article (no location trail).  Articles keep their archive ids.
 
 from __future__ import annotations
 
-import random
 import re
 
-from ..common import attr, between, esc, person, rng_for
+from ..common import attr, between, esc, person
 from ..portal import attachment_response
 from . import CurrentSite
 
@@ -54,11 +53,8 @@ class JiningCurrent(CurrentSite):
         seed = self.archive.seed_bytes.decode("utf-8")
         self.seed_body = between(seed, '<div class="context" id="context">\n', "\t\t\t</div>\n\t\t\t<!-- 正文 end -->")
 
-    def _rng(self, what: str, key) -> random.Random:
-        return rng_for(self.seed, self.name, "current", what, key)
-
     def path_of(self, e) -> str:
-        if self._rng("shape", e.idx).random() < 0.5:
+        if self.rng("shape", e.idx).random() < 0.5:
             return f"{CH}{e.when:%Y}/{e.when:%m%d}/{e.uid}.shtml"
         return f"{CH}{e.when:%Y%m%d}/{e.uid}.shtml"
 
@@ -70,12 +66,12 @@ class JiningCurrent(CurrentSite):
 
     # ----- article --------------------------------------------------------------------------
     def printed_time(self, e) -> str:
-        if e.seed or self._rng("seconds", e.idx).random() < 0.5:
+        if e.seed or self.rng("seconds", e.idx).random() < 0.5:
             return f"{e.when:%Y-%m-%d %H:%M:%S}"
         return f"{e.when:%Y-%m-%d %H:%M}"
 
     def author(self, e) -> str:
-        rng = self._rng("author", e.idx)
+        rng = self.rng("author", e.idx)
         return person(rng) if rng.random() < 0.6 else ""
 
     def adjust_expected(self, item: dict, e) -> dict:
@@ -108,7 +104,7 @@ class JiningCurrent(CurrentSite):
 <div class="section-cnt-main">
 <div class="article-main">
 {self.body_html(e)}</div>
-<div class="article-editor">责任编辑：{esc(person(self._rng("editor", e.idx)))}</div>
+<div class="article-editor">责任编辑：{esc(person(self.rng("editor", e.idx)))}</div>
 </div>
 </div>
 """ + _FOOT
@@ -118,7 +114,7 @@ class JiningCurrent(CurrentSite):
     def row(self, e) -> str:
         url = f"http://{self.host}{self.path_of(e)}"
         thumb = (f'<a class="pic" href="{url}" target="_blank"><img src="/statics/thumb/{e.uid}.jpg" alt="" /></a>'
-                 if self._rng("thumb", e.idx).random() < 0.3 else "")
+                 if self.rng("thumb", e.idx).random() < 0.3 else "")
         return (f'<li class="clearfix">{thumb}<h3><a href="{url}" target="_blank">{esc(e.title)}</a></h3>'
                 f'<span class="date">{e.when:%Y-%m-%d %H:%M}</span></li>\n')
 
