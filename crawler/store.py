@@ -43,6 +43,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
+from crawler import search
 from crawler.items import FIELDS, LIST_FIELDS
 
 logger = logging.getLogger(__name__)
@@ -419,6 +420,7 @@ class Store:
                 ["key"],
                 update={"value": str(SCHEMA_VERSION)},
             )
+            search.migrate(conn)  # the full-text index (SQLite): created, or completed
 
     def _migrate_bounded_keys(self, conn) -> None:
         """Schema 2: ``ix_meetings_url`` on a prefix of the URL; dedupe keys and ``urls`` keys
@@ -492,6 +494,8 @@ class Store:
                          for row, _, key in keyed],
                     )
                 }
+            search.index_new(conn, [(mid, row) for (row, _, key) in keyed
+                                    if (mid := inserted.get((row["portal"], key))) is not None])
             marks = []
             for row, aliases, key in keyed:
                 if (row["portal"], key) in inserted:
@@ -541,6 +545,7 @@ class Store:
                 {**row, "dedupe_key": key, "first_seen": now, "last_seen": now, "last_changed": now},
             ).first()
             if inserted is not None:
+                search.index_new(conn, [(inserted.id, row)])
                 return NEW, inserted.id
         old = (
             conn.execute(
@@ -566,6 +571,7 @@ class Store:
             conn.execute(
                 meetings.update().where(meetings.c.id == mid).values(**row, last_seen=now, last_changed=now)
             )
+            search.replace(conn, mid, old, row)
             return UPDATED, mid
         if old["url"] != row["url"]:
             # The same meeting at a new address (a portal's new CMS): the record takes what the
@@ -575,6 +581,7 @@ class Store:
                 .where(meetings.c.id == mid)
                 .values(**row, last_seen=now, last_changed=now)
             )
+            search.replace(conn, mid, old, row)  # a no-op unless its text differs
             return MOVED, mid
         conn.execute(meetings.update().where(meetings.c.id == mid).values(last_seen=now))
         return UNCHANGED, mid

@@ -8,6 +8,9 @@ never sees half a file; an existing PATH keeps its permission bits.  A PATH that
 symbolic link or a file without write permission is refused, never replaced (a usage error).
 A CSV export of no meetings is the header line alone.  ``FEED_EXPORT_ENCODING`` (e.g. ``-s FEED_EXPORT_ENCODING=utf-8-sig``
 for Excel) or ``--encoding`` sets the encoding.
+
+PATH ending in .db (.sqlite, .sqlite3) writes a SQLite copy of the store instead — same tables,
+the search index built — that ``scrapy browse --db PATH`` serves (e.g. of a PostgreSQL store).
 """
 
 from __future__ import annotations
@@ -15,16 +18,18 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import stat
 import sys
 import tempfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from crawler import search
 from crawler.exporters import EXPORTERS, EXTENSIONS
 from crawler.store import Store
 
@@ -42,6 +47,8 @@ def export_store(
     fmt: str | None = None,
 ) -> int:
     """Export to ``path`` atomically; returns the number of meetings written."""
+    if fmt is None and Path(path).suffix.lower() in SQLITE_SUFFIXES:
+        return export_sqlite_copy(store, path, portal=portal, since=since, changed_since=changed_since)
     path = Path(path)
     fmt = fmt or EXTENSIONS.get(path.suffix.lower())
     if fmt not in EXPORTERS:
@@ -82,6 +89,93 @@ def export_store(
     return n
 
 
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
+def export_sqlite_copy(
+    store: Store,
+    path: str | os.PathLike,
+    *,
+    portal: str | None = None,
+    since: str | None = None,
+    changed_since: str | None = None,
+    batch: int = 1000,
+) -> int:
+    """A SQLite copy of ``store`` (any backend) at ``path``: the same tables and ids, the
+    meetings filtered as asked (with their revisions and addresses; every run), and the search
+    index built, in one self-contained file for ``scrapy browse --db``.  Written to a temporary
+    file beside ``path`` and renamed over it.  Returns the number of meetings copied."""
+    import sqlalchemy as sa
+
+    from crawler import store as st
+
+    path = Path(path)
+    if store.dialect == "sqlite" and path.resolve() == Path(store.url.database).resolve():
+        raise ValueError(f"{path} is the store itself: give another file for the copy")
+    directory = path.parent if str(path.parent) else Path(".")
+    mode = _target_mode(path)  # the same rules as the other exports: no symlink, no read-only file
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    os.close(fd)
+    os.unlink(tmp)  # SQLite creates it
+    m = st.meetings
+    cond = []
+    if portal:
+        cond.append(m.c.portal == portal)
+    if since:
+        cond.append(m.c.published_at >= since[:10])
+    if changed_since:
+        cond.append(m.c.last_changed >= datetime.fromisoformat(changed_since))
+    n = 0
+    try:
+        target = Store(f"sqlite:///{tmp}")
+        try:
+            with store.engine.connect().execution_options(stream_results=True) as src, target._write() as dst:
+                ids: list[int] = []
+                last = 0
+                while rows := src.execute(
+                    sa.select(m).where(m.c.id > last, *cond).order_by(m.c.id).limit(batch)
+                ).mappings().all():
+                    dst.execute(m.insert(), [dict(r) for r in rows])
+                    ids.extend(r["id"] for r in rows)
+                    last = rows[-1]["id"]
+                n = len(ids)
+                for table, key in ((st.revisions, "meeting_id"), (st.urls, "meeting_id")):
+                    q = sa.select(table)
+                    if cond:
+                        q = q.where(table.c[key].in_(
+                            sa.select(m.c.id).where(*cond).scalar_subquery()))
+                    for chunk in src.execute(q).mappings().partitions(batch):
+                        dst.execute(table.insert(), [dict(r) for r in chunk])
+                for chunk in src.execute(sa.select(st.runs).order_by(st.runs.c.id)).mappings().partitions(batch):
+                    dst.execute(st.runs.insert(), [dict(r) for r in chunk])
+                search.migrate(dst)  # index the copied meetings
+        finally:
+            target.close()
+        # One file, no -wal beside it: the copy can be moved or mailed as it is.
+        conn = sqlite3.connect(tmp)
+        try:
+            conn.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            conn.close()
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        if path.is_symlink():  # made while we wrote
+            raise ValueError(f"{path} is a symbolic link: not replaced")
+        os.replace(tmp, path)
+    except BaseException:
+        for leftover in (tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"):
+            try:
+                os.unlink(leftover)
+            except FileNotFoundError:
+                pass
+        raise
+    return n
+
+
 def _target_mode(path: Path) -> int | None:
     """The permission bits of an existing export target (None: there is none); ValueError
     when the target must not be replaced."""
@@ -114,7 +208,7 @@ class Command(ScrapyCommand):
         return "PATH [--portal P] [--since YYYY-MM-DD] [--changed-since YYYY-MM-DD]"
 
     def short_desc(self) -> str:
-        return "Export stored meetings to CSV, JSON or JSON Lines (by PATH's extension)"
+        return "Export stored meetings to CSV, JSON, JSON Lines or a SQLite copy (by PATH's extension)"
 
     def long_desc(self) -> str:
         return (__doc__ or "").strip()
