@@ -33,6 +33,9 @@ check              level  when
 ``errors``         fail   ERROR/CRITICAL log lines, spider exceptions, downloads that failed
                           after all retries
 ``http_errors``    warn   HTTP error responses ignored (404 …)
+``fallback``       warn   article pages read generically because the portal's selectors found
+                          no title or body (``article/fallback``): the template changed, the
+                          data still flows, the spider's ``ArticleSelectors`` need updating
 ``charset``        warn   pages with bytes that decode in no candidate charset, replaced by U+FFFD
 ``stale``          warn   no new record for ``HEALTH_STALE_DAYS`` days (run history)
 =================  =====  ================================================================
@@ -139,6 +142,7 @@ def evaluate(
     history: Mapping[str, Any] | None = None,
     now: datetime | None = None,
     errors: int | None = None,
+    portal: str | None = None,
 ) -> HealthReport:
     """Judge one spider run from its stats, finish reason and (optional) run history
     (``Store.portal_history``: ``first_run``, ``last_new``).  ``errors``: ERROR/CRITICAL
@@ -208,6 +212,11 @@ def evaluate(
         if gave_up:
             parts.append(f"{gave_up} download(s) failed after retries")
         report.fail("errors", ", ".join(parts))
+
+    fallback = int(stats.get("article/fallback", 0))
+    if fallback:
+        report.warn("fallback", f"{fallback} of {fetched} article page(s) of {portal or 'this portal'} read without "
+                                f"its selectors (article template changed?): update its ArticleSelectors")
 
     http_errors = int(stats.get("httperror/response_ignored_count", 0))
     if http_errors:
@@ -300,7 +309,7 @@ class HealthCheckExtension:
         logging.getLogger().removeHandler(self.counter)
         snapshot = dict(stats.get_stats())
         report = evaluate(snapshot, reason, history=self.history(spider, snapshot),
-                          errors=self.counter.count, **self.kwargs)
+                          errors=self.counter.count, portal=spider.name, **self.kwargs)
         for key, value in report.as_stats().items():
             stats.set_value(key, value)
         extra = {"spider": spider}

@@ -28,9 +28,11 @@ class MeetingFieldsPipeline:
         adapter["doc_type"] = meeting.doc_type(title)
         adapter["meeting_kind"] = meeting.meeting_kind(title, head)
         adapter["meeting_number"] = numerals.meeting_number(title) or numerals.meeting_number(head)
-        adapter["term"] = numerals.term(title) or numerals.term(head)
+        level = numerals.government_level(title, head)
+        adapter["term"] = numerals.term(title, level) or numerals.term(head, level)
         adapter["meeting_date"] = dates.meeting_date(body, published)
-        adapter["chair"] = people.chair(head, title)
+        # The chair is named in the opening, else the title; a commentary may name it later.
+        adapter["chair"] = people.chair(head, title, body[len(head):])
         adapter["documents"] = documents.documents(body)
         adapter["attendees"] = people.attendees(body)
         return item

@@ -137,3 +137,105 @@ def test_traditional_and_pinyin():
     assert text.is_traditional(served)
     assert text.to_simplified(served) == "济宁市新旧动能转换(2017—2021)(讨论稿)( https://minsheng.iqilu.com/)"
     assert not text.is_traditional("济宁市新旧动能转换暨经济开发区创新发展工作会议召开,于是乾坤")
+
+
+# --- phrasing classes of other governments' reports (sentences written for these tests) ---
+
+@pytest.mark.parametrize("texts,name", [
+    (("5月9日上午,赵光明县长主持召开县政府第8次常务会议。",), "赵光明"),  # name before office
+    (("区委常委、副区长钱立新同志在行政中心3号楼五楼会议室主持召开区政府常务会议。",), "钱立新"),  # 同志 + place
+    (("4月1日,县长郑大伟在县政府大礼堂主持召开县政府常务会议。",), "郑大伟"),  # 在…礼堂: not 大礼堂
+    (("市长孔庆和在市民中心二楼会议室,主持召开市政府第15次常务会议。",), "孔庆和"),  # comma before 主持
+    (("市长韦国栋通过视频方式主持召开市政府常务会议。",), "韦国栋"),  # how, between name and verb
+    (("本次会议由县政府办主任冯小燕主持。",), "冯小燕"),  # 本次会议由…主持
+    (("6月3日,区政府召开全体会议,副市长褚文涛主持并讲话。",), "褚文涛"),  # 主持并讲话
+    (("20日,受县长蒋红委托,常务副县长沈力主持召开县政府常务会议。",), "沈力"),  # delegation
+    (("在县长柏松的主持下,会议审议了三项议题。",), "柏松"),  # 在…的主持下
+    (("县政府召开重点项目调度会。副县长韩梅出席会议。",), None),  # nobody chairs
+    (("会议开始。", "书记市长同台", "此次会议由市委书记杨立平主持。"), "杨立平"),  # named later
+])
+def test_chair_phrasings(texts, name):
+    assert people.chair(*texts) == name
+
+
+@pytest.mark.parametrize("printed,number", [
+    ("县政府召开2021年第五次常务会议", 5),  # the year's count
+    ("区政府七届58次常务会议", 58),  # 届次 with no 第
+    ("十五届区政府第12次常务会议", 12),
+    ("第三届县政府第四次全体(扩大)会议", 4),
+    ("市政府十二届四十一次常务会议", 41),  # Chinese ordinal inside a 届次 form
+    ("重点工作第17次周交办会议", 17),  # a kind outside the old list
+    ("稳就业第2次调度会", 2),
+    ("会议传达了省委十一届五次全会精神", None),  # another meeting, conveyed
+    ("2023年重点项目推进会召开", None),  # a year is no ordinal
+    ("县长主持召开2024年6月县政府专题会议", None),  # nor a month label
+    ("在市政府第二会议室召开常务会议", None),  # nor a room
+    ("审议《关于第三次全国土壤普查工作会议的报告》", None),  # inside a document's title
+])
+def test_meeting_number_phrasings(printed, number):
+    assert numerals.meeting_number(printed) == number
+
+
+@pytest.mark.parametrize("printed,level,term", [
+    ("区政府七届58次常务会议", None, 7),
+    ("市三届人民政府第9次常务会议", None, 3),
+    ("县政府十二届第3次常务会", None, 12),
+    ("传达市委十四届七次全会精神", None, None),  # the party committee's
+    ("审议《第二十届人大三次会议政府工作报告》", None, None),  # the congress's, in a title
+    ("做好第十届文化艺术节筹备", None, None),  # an exhibition's edition
+    ("传达市政府八届五次全体会议和县政府十六届三次全体会议精神", "县", 16),  # a higher government's
+])
+def test_term_phrasings(printed, level, term):
+    assert numerals.term(printed, level) == term
+
+
+def test_government_level():
+    assert numerals.government_level("县政府召开常务会议") == "县"
+    assert numerals.government_level("无", "区长孙强主持") == "区"
+
+
+@pytest.mark.parametrize("text,kind", [
+    ("县长办公会召开", "办公会议"),
+    ("重点工作第17次周交办会议", "交办会议"),
+    ("全县乡村振兴现场推进会召开", "推进会议"),
+    ("市长主持召开专题调度会", "调度会议"),
+    ("区政府召开常务会 研究城市更新", "常务会议"),
+    ("召开全体(扩大)会议", "全体会议"),
+    ("在市政府第一会议室召开", None),
+    ("区长主持召开区政府会议", None),  # a meeting, but of no named kind
+])
+def test_meeting_kind_phrasings(text, kind):
+    assert meeting.meeting_kind(text) == kind
+
+
+def test_titles_naming_short_kinds_are_meetings():
+    assert meeting.classify_title("县长办公会召开 研究春耕生产") is None
+    assert meeting.classify_title("区政府召开常务会 部署防汛工作") is None
+
+
+@pytest.mark.parametrize("body,names", [
+    ("副市长何文斌,市政府秘书长吕东升,市发改委主任施晓红出席会议。", ["何文斌", "吕东升", "施晓红"]),  # offices, commas
+    ("会议要求抓好落实,方雷、葛亮、韦娜参加。", ["方雷", "葛亮", "韦娜"]),  # glued to the verb
+    ("龚平、严华、俞斌等市领导参加会议。", ["龚平", "严华", "俞斌"]),  # 等 + group
+    ("副县长顾涛和县政府秘书长陶红出席会议。", ["顾涛", "陶红"]),  # 和 between two people
+    ("副区长谭力及区财政局、区审计局等单位负责人参加会议。", ["谭力"]),  # 及 joins units
+    ("毛军、邱燕同志参加会议。", ["毛军", "邱燕"]),  # 同志 after the last name
+    ("区人大常委会副主任汤斌、区政协副主席殷红应邀列席。", ["汤斌", "殷红"]),  # 应邀列席
+    ("县政府办有关同志列席会议。", []),  # 列席 without names
+    ("各街道以及财政、民政、人社等部门负责同志参加会议。", []),  # units only
+    ("县委办,政府办,环保等单位负责人参加。", []),  # units only, by the list's 等 tail
+    ("县领导黎行舟、甘霖、钟毅及县发改局等相关单位负责人参加会议。", ["黎行舟", "甘霖", "钟毅"]),  # a unit character inside a name
+    ("市委书记熊克出席会议并讲话强调,要抓好落实。", ["熊克"]),
+    ("区委常委、副区长范明主持会议,区长乔木出席。", ["乔木"]),
+])
+def test_attendee_phrasings(body, names):
+    assert people.attendees(body) == names
+
+
+@pytest.mark.parametrize("body,published,held", [
+    ("15日,受市长委托,常务副市长主持召开", date(2022, 6, 16), "2022-06-15"),  # the day alone
+    ("28日上午,县长主持召开", date(2022, 7, 2), "2022-06-28"),  # …of the month before
+    ("本网3月9日消息 3月8日,市长主持召开", date(2023, 3, 9), "2023-03-08"),  # a dateline is not it
+])
+def test_meeting_date_phrasings(body, published, held):
+    assert dates.meeting_date(body, published) == held

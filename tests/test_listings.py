@@ -3,6 +3,7 @@
 import json
 import re
 
+import pytest
 import scrapy
 
 from crawler.offline import OfflineParser
@@ -166,3 +167,35 @@ def test_jining_pager_and_channel_filter():
     assert last != body
     _, listings = run(parser, spider.parse, page_response(parser, "jining", "", base + "list_2417_586.shtml", body=last.encode()))
     assert listings == []
+
+
+# What a third-party mirror does to a page: Traditional script, and a pinyin syllable in
+# brackets after some characters (`區(qū)`, `會(huì)`).
+_MIRROR_PINYIN = {"區": "qū", "會": "huì", "務": "wù", "濟": "jì", "關": "guān", "發": "fā", "縣": "xiàn"}
+
+
+def _as_mirror(html: str) -> str:
+    import opencc
+
+    traditional = opencc.OpenCC("s2t").convert(html)
+    return re.sub("[" + "".join(_MIRROR_PINYIN) + "]", lambda m: f"{m.group(0)}({_MIRROR_PINYIN[m.group(0)]})",
+                  traditional)
+
+
+@pytest.mark.parametrize("portal,relpath,url", [
+    ("jining", "jnyaowen/index.shtml", "http://jining.mirror.example/jnyaowen/"),
+    ("yingkou", "xxgk/zfhy/index.html", "http://www.yingkou.gov.cn/xxgk/zfhy/"),
+])
+def test_traditional_mirror_of_a_listing_follows_every_meeting(portal, relpath, url):
+    """Listing titles are judged after the article path's normalisation (pinyin removed,
+    Traditional → Simplified), so a mirror's listing follows the meetings the portal's does."""
+    html = (PORTALS / portal / "pages" / relpath).read_bytes().decode(
+        "gbk" if portal == "yingkou" else "utf-8", errors="replace")
+    plain = OfflineParser(portal)
+    want, _ = run(plain, plain.spider.parse, page_response(plain, portal, relpath, url))
+    mirror = OfflineParser(portal)
+    got, _ = run(mirror, mirror.spider.parse, page_response(
+        mirror, portal, "", url, body=_as_mirror(html).encode("utf-8"), content_type="text/html; charset=utf-8"))
+    assert want and all(re.search(r"\((?:huì|wù)\)", t) for t in titles(got))  # served with residue
+    assert [r.url.split("/", 3)[3] for r in got] == [r.url.split("/", 3)[3] for r in want]
+    assert mirror.spider.crawler.stats.get_value("listing/meetings") == len(want)

@@ -324,6 +324,20 @@ def test_generated_page_carries_expected_text(client, site):
                 assert a["name"] in text
 
 
+@pytest.mark.parametrize("articles,seed", [(400, 1), (1000, 2)])
+def test_no_two_meetings_share_a_date_and_title(articles, seed):
+    """The store keeps one record per (date, title) as a duplicate, so two such meetings on one
+    portal would make the replica's expected set larger than any correct crawl (`--articles 400`
+    once gave zhanqian two interpretations of one report on one day)."""
+    site = build_site(articles=articles, seed=seed)
+    for name in site.portals:
+        portal = site.portals[name]
+        if not hasattr(portal, "expected_items"):
+            continue
+        keys = [((item["published_at"] or "")[:10], item["title"]) for item in portal.expected_items()]
+        assert len(keys) == len(set(keys)), name
+
+
 def test_non_meeting_pages_exist(client, site):
     for name in site.portals:
         urls = site.non_meeting_urls(name)

@@ -19,8 +19,9 @@ from .base import ArticleSelectors, Entry
 from .generation import Generation
 
 _CREATE_PAGE_RE = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"']([^\"']+)[\"']\s*,\s*[\"']([^\"']+)[\"']")
-_NEXT_TEXT = "下一页"
-_NEXT_HREF = f'//a[normalize-space()="{_NEXT_TEXT}" or normalize-space(@title)="{_NEXT_TEXT}"]'
+# A Traditional-script mirror prints 下一頁.
+_NEXT_TEXTS = ("下一页", "下一頁")
+_NEXT_HREF = "//a[" + " or ".join(f'normalize-space()="{t}" or normalize-space(@title)="{t}"' for t in _NEXT_TEXTS) + "]"
 
 
 # A date as list rows print it (2022-08-03, 2022/8/3, 2022.08.03, 2022年8月3日, [2022-08-03]).

@@ -117,7 +117,11 @@ _CN = "零〇一二三四五六七八九十"
 _BODY_DATE_RE = re.compile(
     rf"(?:(\d{{4}}|[{_CN}]{{4}})\s*年\s*)?(\d{{1,2}}|[{_CN}]{{1,2}})\s*月\s*(\d{{1,2}}|[{_CN}]{{1,3}})\s*[日号]"
     r"|(前天|昨天|昨日|今天|今日)"
+    # A day alone opens a clause (`14日,市长…`): the month is the publication's.
+    rf"|(?:^|(?<=[\s,，。；;)）】]))(\d{{1,2}}|[{_CN}]{{1,3}})\s*日(?=[上中下晚]|[,，在]|召开|举行)"
 )
+# A dateline's date is the report's, not the meeting's: `新华社北京1月4日电`, `…网1月4日消息`.
+_DATELINE_RE = re.compile(r"\s*(?:电|消息|讯)")
 _QUOTED_RE = re.compile(r"《[^》]*》")
 
 
@@ -140,7 +144,19 @@ def meeting_date(body: str | None, published: date | None, head_chars: int = 400
         return None
     head = _QUOTED_RE.sub(lambda m: "《" + " " * (len(m.group(0)) - 2) + "》", body[:head_chars])
     for m in _BODY_DATE_RE.finditer(head):
-        year, month, day, relative = m.groups()
+        year, month, day, relative, day_only = m.groups()
+        if _DATELINE_RE.match(head, m.end()):
+            continue
+        if day_only:
+            if published is None:
+                continue
+            try:
+                held = published.replace(day=_cn_int(day_only))
+                if held > published:  # the 28th, published on the 2nd: last month
+                    held = (published.replace(day=1) - timedelta(days=1)).replace(day=held.day)
+            except (ValueError, KeyError):
+                continue
+            return held.isoformat()
         if relative:
             if published is None:
                 continue

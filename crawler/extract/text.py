@@ -48,7 +48,7 @@ FIELD_LABELS = {
 }
 NOISE_LABELS = ("游览", "浏览", "浏览次数", "访问次数", "点击数", "字号", "分享到", "分享",
                 "发文字号", "主题分类", "【字号", "【字体")
-_LABEL_RE = re.compile(
+LABEL_RE = re.compile(
     "(" + "|".join(sorted(map(re.escape, (*FIELD_LABELS, *NOISE_LABELS)), key=len, reverse=True))
     + r")\s*[:：]"
 )
@@ -66,7 +66,7 @@ def labelled_fields(texts) -> dict[str, str]:
     for text in texts:
         if not text:
             continue
-        matches = list(_LABEL_RE.finditer(text))
+        matches = list(LABEL_RE.finditer(text))
         for i, m in enumerate(matches):
             end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
             value = text[m.end():end].strip(" \t\r\n\xa0\u3000|｜")

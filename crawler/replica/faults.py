@@ -59,6 +59,10 @@ Modes (``MODE[:param]``):
                     the first page) and claims a total of 1000000000
 ``cut_group``       laishan: every ``dataproxy.jsp`` group holds only its first 5 records,
                     ``totalrecord`` unchanged
+``redesigned``      every meeting article but the seed is re-laid in a template the portal
+                    never had (one of three, chosen per portal: meta tags and ``<p>``
+                    paragraphs; labelled lines and ``<br>`` runs; a table layout), with the
+                    same title, date and paragraphs; the portal's selectors find nothing
 ==================  ======================================================================
 """
 
@@ -74,7 +78,7 @@ EVERY = 3
 
 MODES = ("http500", "http503", "slow", "reset", "truncated", "malformed", "charset", "empty",
          "layout_changed", "http404", "redirect_loop", "oversized", "offsite",
-         *("long_title", "charset_badbyte", "offsite_redirect"))
+         *("long_title", "charset_badbyte", "offsite_redirect", "redesigned"))
 # Listing walks (issue 14): see "listing walk faults" below.
 WALK_MODES = ("bomb", "bad_href", "endless_total", "cut_group")
 MODES += WALK_MODES
@@ -259,6 +263,60 @@ def charset_badbyte(resp: Response) -> Response:
     return Response(resp.status, headers + [("Content-Type", "text/html; charset=utf-8")], body)
 
 
+_REDESIGNS = (
+    # Meta tags, a headline block, <p> paragraphs, a sidebar of links.
+    """<!DOCTYPE html><html><head><meta charset="{charset}"><title>{title}_{site}</title>
+<meta name="ArticleTitle" content="{title}"><meta name="PubDate" content="{published}">
+<meta name="ContentSource" content="{source}"></head><body>
+<div class="topbar"><a href="/">首页</a> <a href="/zwgk/">政务公开</a> <a href="/hdjl/">互动交流</a></div>
+<div class="wrap"><div class="main-col"><div class="headline"><h1 class="headline-text">{title}</h1>
+<div class="byline"><span>{published}</span></div></div>
+<div class="story">{paragraphs_p}</div></div>
+<aside class="related"><h3>相关新闻</h3><ul>{related}</ul></aside></div>
+<div class="site-foot">主办单位:{site} 版权所有 ICP备00000000号</div></body></html>""",
+    # No meta tags: a labelled line under the heading, the text in <br> runs.
+    """<html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}">
+<title>{title} - {site}</title></head><body>
+<div id="banner"><h2 class="logo">{site}</h2></div>
+<div class="crumb">当前位置:首页 &gt; 新闻中心</div>
+<div class="article-box"><h3 class="art-heading">{title}</h3>
+<div class="art-attr">发布时间：{published}&nbsp;&nbsp;信息来源：{source}&nbsp;&nbsp;浏览次数：<span>12</span></div>
+<div class="art-text">{paragraphs_br}</div>
+<div class="art-tools"><a href="javascript:window.print()">打印本页</a> <a href="javascript:window.close()">关闭窗口</a></div></div>
+<ul class="more">{related}</ul>
+<div class="foot">网站标识码0000000000 {site}</div></body></html>""",
+    # A table layout; the date stands alone in its cell, the title only in a cell and <title>.
+    """<html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}">
+<title>{site}|{title}</title></head><body><table width="1000"><tr><td class="nav">{related}</td></tr>
+<tr><td class="t-title"><font size="5"><b>{title}</b></font></td></tr>
+<tr><td class="t-info">{published} 来源:{source}</td></tr>
+<tr><td class="t-content">{paragraphs_p}</td></tr>
+<tr><td class="t-foot">Copyright {site} 地址:人民路1号</td></tr></table></body></html>""",
+)
+
+
+def redesigned(portal, e) -> Response:
+    """The article ``e`` of ``portal`` in a template its spider does not know."""
+    import html
+
+    item = portal.expected(e)
+    site = {"yingkou": "营口市人民政府", "beipiao": "北票市人民政府", "laishan": "烟台市莱山区人民政府",
+            "zhanqian": "营口市站前区人民政府", "jining": "齐鲁网济宁频道"}.get(portal.name, portal.name)
+    published = item["published_at"].replace("T", " ").replace("+08:00", "")
+    paragraphs = item["body"].split("\n")
+    order = ("yingkou", "beipiao", "laishan", "zhanqian", "jining")
+    template = _REDESIGNS[(order.index(portal.name) if portal.name in order else 0) % len(_REDESIGNS)]
+    related = "".join(f'<li><a href="/news/{i}.html">{html.escape(site)}召开第{i}次工作推进会议</a></li>'
+                      for i in range(1, 9))
+    charset = "gbk" if portal.name == "yingkou" else "utf-8"
+    page = template.format(
+        charset=charset, site=html.escape(site), title=html.escape(item["title"]), published=published,
+        source=html.escape(item.get("source") or site), related=related,
+        paragraphs_p="".join(f"<p>{html.escape(p)}</p>" for p in paragraphs),
+        paragraphs_br="<br>\n".join(html.escape(p) for p in paragraphs))
+    return Response(200, [("Content-Type", f"text/html; charset={charset}")], page.encode(charset, "xmlcharrefreplace"))
+
+
 # --- the hook -------------------------------------------------------------------------------------
 
 
@@ -273,6 +331,8 @@ class Fault:
         meetings = [e for e in p.entries if e.meeting and not e.seed]
         if mode in ("http404", "redirect_loop"):
             chosen = meetings[1:2] or meetings[:1]
+        elif mode == "redesigned":
+            chosen = meetings
         else:
             chosen = meetings[::every]
         self.basenames = [e.path.rsplit("/", 1)[-1].encode() for e in meetings]
@@ -281,6 +341,7 @@ class Fault:
         self.titles = {e.path: e.title for e in chosen}
         self.order = {e.path: i for i, e in enumerate(chosen)}
         self.paths = {e.path for e in chosen}
+        self.portal_obj, self.entries = p, {e.path: e for e in chosen}
         self.affected = [p.url_of(e) for e in chosen]
         self.hits: Counter = Counter()
         self.count = int(param) if param else 2
@@ -330,6 +391,8 @@ class Fault:
             return {"transform": wrong_charset}
         if mode == "oversized":
             return {"transform": oversized(self.size)}
+        if mode == "redesigned":
+            return redesigned(self.portal_obj, self.entries[path])
         if mode == "long_title":
             return {"transform": with_long_title(self.titles[path])}
         if mode == "charset_badbyte":

@@ -202,15 +202,20 @@ class Portal(PageServer):
                     c = dict(wrap)
                 e.number = c[key]
             e.term = term
-        # an interpretation explains the nearest older report
+        # An interpretation explains the nearest older report that no other interpretation
+        # explains: two interpretations of one report would be one meeting's article twice
+        # (same title; on the same day, the store keeps one of them as a duplicate).
+        unexplained: list = []
         nxt_num, nxt_term = None, None
         for e in reversed(entries):
             if e.kind == "report":
                 nxt_num, nxt_term = e.number, e.term
+                unexplained.append((e.number, e.term))
             elif e.kind in self.jiedu_kinds:
-                e.number = nxt_num if nxt_num is not None else max(1, (self.wrap_counters.get("report", 2)))
-                if nxt_term is not None:
-                    e.term = nxt_term
+                num, term = unexplained.pop() if unexplained else (nxt_num, nxt_term)
+                e.number = num if num is not None else max(1, (self.wrap_counters.get("report", 2)))
+                if term is not None:
+                    e.term = term
 
     def counter_ids(self, entries: list[Entry], pos: int, minimum: int) -> list[int]:
         """Site-wide counters (docid/artid/id): rise with time, strictly monotonic."""

@@ -77,7 +77,7 @@ class Site:
             if generation != "current" or name not in self.current:
                 sites.append(archive)
             self.by_host.setdefault(archive.host, []).extend(sites)
-        mirror = JiningMirror()
+        mirror = JiningMirror(self.portals["jining"])
         self.by_host[mirror.host] = [mirror]
         self.extras = self._extras(articles, seed, extra_portals)
         for extra in self.extras.values():

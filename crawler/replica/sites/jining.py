@@ -196,19 +196,40 @@ class Jining(Portal):
 
 
 class JiningMirror:
-    """The third-party mirror of the seed article (Traditional characters with pinyin)."""
+    """The third-party mirror: the seed article as it was captured (Traditional characters with
+    pinyin), and every other page of the channel as such a mirror makes it from the portal's —
+    converted to Traditional, a pinyin syllable after some characters, its page links on the
+    mirror."""
 
     name = "jining-mirror"
     host = "jining.mirror.example"
     path = "/jnyaowen/2017/0830/3670218.shtml"
+    # What the captured mirror does to characters (the seed's copy shows these).
+    PINYIN = {"區": "qū", "會": "huì", "務": "wù", "濟": "jì", "關": "guān", "發": "fā", "轉": "zhuǎn"}
 
-    def __init__(self):
+    def __init__(self, portal: Jining | None = None):
         self.body = (PORTALS_DIR / "jining" / "pages-mirror" / self.path.lstrip("/")).read_bytes()
+        self.portal = portal
         self.faults = None
+
+    def mirrored(self, html: bytes) -> bytes:
+        if not hasattr(self, "_s2t"):
+            import opencc  # built once: its constructor costs milliseconds
+
+            self._s2t = opencc.OpenCC("s2t")
+        # Pages are linked on the mirror; files stay linked where the portal keeps them.
+        text = self._s2t.convert(html.decode("utf-8")).replace(ORIGIN + CH, f"http://{self.host}{CH}")
+        marked = re.compile("[" + "".join(self.PINYIN) + "]")
+        return marked.sub(lambda m: f"{m.group(0)}({self.PINYIN[m.group(0)]})", text).encode("utf-8")
 
     def handle(self, method, path, query, body, headers) -> Response:
         if path == "/robots.txt":
             return Response(200, [("Content-Type", "text/plain")], ROBOTS)
         if path == self.path and method in ("GET", "HEAD"):
             return Response(200, [("Content-Type", "text/html; charset=utf-8")], self.body)
+        if self.portal is not None and method in ("GET", "HEAD") and not path.startswith("/uploadfile/"):
+            resp = self.portal.handle(method, path, query, body, headers)
+            if resp.status == 200:
+                return Response(200, [("Content-Type", "text/html; charset=utf-8")], self.mirrored(resp.body))
+            return resp
         return not_found()
