@@ -144,7 +144,8 @@ class MeetingSpider(scrapy.Spider):
 
     def recognise(self, response):
         """The first of this portal's generations that recognises ``response``, or None."""
-        if not isinstance(response, scrapy.http.TextResponse):
+        # A page with text: a TextResponse, or scrapy-splash's rendered responses, which are not.
+        if not isinstance(getattr(response, "text", None), str):
             return None
         for g in self.generations:
             if g.recognise(response):
