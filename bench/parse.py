@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawler.offline import OfflineParser  # noqa: E402
+from crawler.runtime.offline import OfflineParser  # noqa: E402
 from tests.snapshots import HTML_TYPES, expected_cases  # noqa: E402
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.offline import OfflineParser  # noqa: E402
+from crawler.runtime.offline import OfflineParser  # noqa: E402
 from crawler.replica import build_site  # noqa: E402
 from crawler.replica.process import running_replica  # noqa: E402
 from settings import base as project_settings  # noqa: E402

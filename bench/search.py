@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler import search  # noqa: E402
+from crawler.store import search  # noqa: E402
 from crawler.replica import build_site  # noqa: E402
 from crawler.store import Store  # noqa: E402
 

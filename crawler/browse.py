@@ -6,7 +6,7 @@ follows the store.  The plugin hooks (registered by ``crawler.commands.browse``)
 
 * ``prepare_connection``: the search index's SQL functions (``cjk_match``, ``cjk_index_text``)
   and Datasette's ``escape_fts`` answered by the index's query builder, so Datasette's own
-  search box and ``?_search=`` find any word of two or more characters (crawler/search.py);
+  search box and ``?_search=`` find any word of two or more characters (crawler/store/search.py);
 * ``register_facet_classes``: the meetings' facets (portal, kind, chair, year) in one pass;
 * ``render_cell``: list fields as lists, attachments as links, run stats as labels.
 """
@@ -24,7 +24,7 @@ from datasette.facets import Facet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 from markupsafe import Markup, escape
 
-from crawler import search
+from crawler.store import search
 
 DATABASE = "meetings"
 MMAP_BYTES = 1 << 30

@@ -18,7 +18,7 @@ def fingerprint(title: str, body: str) -> str:
 
 class FingerprintPipeline:
     # A pure function of the item: with PARSE_PROCESSES it runs in the parser worker, right
-    # after the parse and the normalising pipelines (crawler/parsepool.py).
+    # after the parse and the normalising pipelines (crawler/runtime/parsepool.py).
     runs_in_parser = True
 
     def process_item(self, item):

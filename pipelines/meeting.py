@@ -15,7 +15,7 @@ class MeetingFieldsPipeline:
     """meeting_date, doc_type, meeting_kind, meeting_number, term, chair, documents, attendees."""
 
     # A pure function of the item (no I/O, no state across items, never drops): with
-    # PARSE_PROCESSES it runs in the parser worker, right after the parse (crawler/parsepool.py).
+    # PARSE_PROCESSES it runs in the parser worker, right after the parse (crawler/runtime/parsepool.py).
     runs_in_parser = True
 
     def process_item(self, item):

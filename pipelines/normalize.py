@@ -17,7 +17,7 @@ class NormalizePipeline:
     """
 
     # A pure function of the item (no I/O, no state across items, never drops): with
-    # PARSE_PROCESSES it runs in the parser worker, right after the parse (crawler/parsepool.py).
+    # PARSE_PROCESSES it runs in the parser worker, right after the parse (crawler/runtime/parsepool.py).
     runs_in_parser = True
 
     def __init__(self, stats):

@@ -42,8 +42,8 @@ DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
 # Scrapy's downloader, keeping CONCURRENT_REQUESTS_PER_DOMAIN when DOWNLOAD_DELAY is 0
-# (crawler/downloader.py: Scrapy 2.19 starts every queued request of a slot at once).
-DOWNLOADER = "crawler.downloader.Downloader"
+# (crawler/runtime/downloader.py: Scrapy 2.19 starts every queued request of a slot at once).
+DOWNLOADER = "crawler.runtime.downloader.Downloader"
 
 # Scrapy starts CONCURRENT_ITEMS tasks per response however few items it yields; an article
 # yields one item and the pipelines are synchronous, so 1 costs nothing and saves ~40% CPU
@@ -52,13 +52,13 @@ CONCURRENT_ITEMS = 1
 
 # Scrapy's in-memory stats without its per-attribute deprecation hook: 20x cheaper calls,
 # and a crawl makes 15-30 of them per page (crawler/stats.py).
-STATS_CLASS = "crawler.stats.MeetingStatsCollector"
+STATS_CLASS = "crawler.runtime.stats.MeetingStatsCollector"
 # Scrapy's per-page and per-item DEBUG messages are not built when no log handler shows DEBUG
-# (crawler/logformatter.py).
-LOG_FORMATTER = "crawler.logformatter.MeetingLogFormatter"
+# (crawler/runtime/logformatter.py).
+LOG_FORMATTER = "crawler.runtime.logformatter.MeetingLogFormatter"
 
 # Worker processes that parse article pages and run the pure-transform pipelines
-# (crawler/parsepool.py): a crawl is bound to one core, and parsing is a third of its work
+# (crawler/runtime/parsepool.py): a crawl is bound to one core, and parsing is a third of its work
 # per page.  One where the machine has a second core; 0 parses in the crawl process.
 # A worker that dies is replaced this many times, then pages are parsed in the crawl process.
 PARSE_PROCESSES = 1 if (os.cpu_count() or 1) > 1 else 0
@@ -68,24 +68,24 @@ PARSE_PROCESS_RESTARTS = 3
 PARSE_TIMEOUT = 60
 
 DOWNLOADER_MIDDLEWARES = {
-    # Where requests go (crawler/hosts.py): portal hosts only, with any port, also for
+    # Where requests go (crawler/runtime/hosts.py): portal hosts only, with any port, also for
     # redirects and robots.txt; PORTAL_MIRROR routing (meta["proxy"], sent by
     # HttpProxyMiddleware at 750); no private addresses off the given origins.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-    "crawler.middlewares.HostPolicyMiddleware": 50,
+    "crawler.runtime.middlewares.HostPolicyMiddleware": 50,
     # After decompression (590) on the way back: re-read a page whose declared charset is wrong.
-    "crawler.middlewares.CharsetCheckMiddleware": 580,
+    "crawler.runtime.middlewares.CharsetCheckMiddleware": 580,
     # Scrapy's redirects, counting what a redirect loop drops (redirect/max_reached).
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
-    "crawler.middlewares.CountingRedirectMiddleware": 600,
+    "crawler.runtime.middlewares.CountingRedirectMiddleware": 600,
 }
 
 SPIDER_MIDDLEWARES = {
     # Outermost: a ticket for every listing/article request yielded, closed by its response
-    # or its errback (crawler/ledger.py).
-    "crawler.ledger.LedgerSpiderMiddleware": 45,
-    # Skip stored articles, stop at known listing pages (crawler/incremental.py).
-    "crawler.incremental.IncrementalMiddleware": 600,
+    # or its errback (crawler/ops/ledger.py).
+    "crawler.ops.ledger.LedgerSpiderMiddleware": 45,
+    # Skip stored articles, stop at known listing pages (crawler/store/incremental.py).
+    "crawler.store.incremental.IncrementalMiddleware": 600,
 }
 
 ITEM_PIPELINES = {
@@ -132,11 +132,11 @@ FEED_EXPORT_ENCODING = "utf-8"
 # SCHEMA column order; CSV list fields in one readable cell.  For Excel, set
 # FEED_EXPORT_ENCODING = "utf-8-sig" (UTF-8 with BOM).
 FEED_EXPORTERS = {
-    "csv": "crawler.exporters.MeetingCsvItemExporter",
-    "json": "crawler.exporters.MeetingJsonItemExporter",
-    "jsonlines": "crawler.exporters.MeetingJsonLinesItemExporter",
-    "jsonl": "crawler.exporters.MeetingJsonLinesItemExporter",
-    "jl": "crawler.exporters.MeetingJsonLinesItemExporter",
+    "csv": "crawler.store.exporters.MeetingCsvItemExporter",
+    "json": "crawler.store.exporters.MeetingJsonItemExporter",
+    "jsonlines": "crawler.store.exporters.MeetingJsonLinesItemExporter",
+    "jsonl": "crawler.store.exporters.MeetingJsonLinesItemExporter",
+    "jl": "crawler.store.exporters.MeetingJsonLinesItemExporter",
 }
 
 LOG_LEVEL = "INFO"
@@ -149,12 +149,12 @@ REMOTE_CONTROL_ENABLED = False
 # --- scheduled operation: crawlall, health checks (docs/operations.md) -------------------
 EXTENSIONS = {
     # What came of every listing and article request; whether the listing walk completed
-    # (crawler/ledger.py).  Before the health check, which judges its tally.
-    "crawler.ledger.LedgerExtension": 800,
+    # (crawler/ops/ledger.py).  Before the health check, which judges its tally.
+    "crawler.ops.ledger.LedgerExtension": 800,
     # Judge every spider run on close: empty listings, key-field coverage, errors, staleness.
-    "crawler.health.HealthCheckExtension": 900,
-    # Python's cyclic GC every 5,000 allocations instead of 700 while crawling (crawler/gcthreshold.py).
-    "crawler.gcthreshold.GcThreshold": 0,
+    "crawler.ops.health.HealthCheckExtension": 900,
+    # Python's cyclic GC every 5,000 allocations instead of 700 while crawling (crawler/runtime/gcthreshold.py).
+    "crawler.runtime.gcthreshold.GcThreshold": 0,
 }
 GC_GEN0_THRESHOLD = 5000
 HEALTH_ENABLED = True
@@ -173,7 +173,7 @@ CRAWLALL_SPIDER_TIMEOUT = 3 * 3600
 CRAWLALL_LOG_FILE = "logs/crawlall-%Y%m%d-%H%M%S.log"
 # The log file gets this level or LOG_LEVEL, whichever is lower (cron: -s LOG_LEVEL=WARNING).
 CRAWLALL_LOG_FILE_LEVEL = "INFO"
-# Alerts (crawler/alerts.py, docs/operations.md): apprise URLs — mailto://, dingtalk://,
+# Alerts (crawler/ops/alerts.py, docs/operations.md): apprise URLs — mailto://, dingtalk://,
 # wecombot://, feishu://, slack://, json:// … — separated by spaces or commas; the
 # environment variable ALERT_URLS is the default.  A failure that persists is reported again
 # after ALERT_REPEAT_HOURS; delivery gives up after ALERT_TIMEOUT seconds.

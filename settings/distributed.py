@@ -13,9 +13,9 @@ import os
 
 from settings.base import *  # noqa: F401,F403
 
-# scrapy-redis, through the project's subclasses (crawler/distributed.py).
-SCHEDULER = "crawler.distributed.DistributedScheduler"
-DUPEFILTER_CLASS = "crawler.distributed.CrawlDupeFilter"
+# scrapy-redis, through the project's subclasses (crawler/runtime/distributed.py).
+SCHEDULER = "crawler.runtime.distributed.DistributedScheduler"
+DUPEFILTER_CLASS = "crawler.runtime.distributed.CrawlDupeFilter"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 # Redis calls run on the reactor thread: fail fast rather than hang a worker in an outage.
 REDIS_PARAMS = {"socket_timeout": 5, "socket_connect_timeout": 3, "retry_on_timeout": False}

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.offline import OfflineParser
+from crawler.runtime.offline import OfflineParser
 
 PORTALS = Path(__file__).resolve().parent.parent / "crawler" / "replica" / "portals"
 NAMES = ("yingkou", "beipiao", "laishan", "zhanqian", "jining")

@@ -1,4 +1,4 @@
-"""Alerts from `scrapy crawlall` (crawler/alerts.py), delivered for real: to an SMTP server
+"""Alerts from `scrapy crawlall` (crawler/ops/alerts.py), delivered for real: to an SMTP server
 (aiosmtpd) and an HTTP webhook receiver (apprise's ``json://``) started by the test, from real
 crawls of a small replica in subprocesses.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.alerts import active_checks, alert_urls, deliver, plan
+from crawler.ops.alerts import active_checks, alert_urls, deliver, plan
 from crawler.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -284,7 +284,7 @@ def test_delivery_to_a_service_that_never_answers_gives_up_in_time(caplog):
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
         url = f"json://127.0.0.1:{silent.getsockname()[1]}/x"
-        with caplog.at_level("ERROR", logger="crawler.alerts"):
+        with caplog.at_level("ERROR", logger="crawler.ops.alerts"):
             results = deliver([url, "nonsense"], "t", "b", timeout=1.5)
     assert [ok for _, ok in results] == [False, False]
     # Given up after ALERT_TIMEOUT, not waiting for the service's own timeouts.

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from crawler.offline import OfflineParser
+from crawler.runtime.offline import OfflineParser
 from crawler.replica.compare import mismatches
 from crawler.items import FIELDS
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from crawler.offline import OfflineParser
+from crawler.runtime.offline import OfflineParser
 
 from .snapshots import PORTALS, page_response
 

@@ -1,4 +1,4 @@
-"""The search index (crawler/search.py): exact substring semantics, kept in step by the store.
+"""The search index (crawler/store/search.py): exact substring semantics, kept in step by the store.
 
 Every search is checked against what ``LIKE '%word%'`` finds in the same store, the bar the
 index must meet: the same meetings, no more, no fewer.
@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from crawler import search
+from crawler.store import search
 from crawler.commands.export import export_store
 from crawler.store import Store
 

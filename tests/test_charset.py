@@ -1,4 +1,4 @@
-"""A wrong charset header plus one bad byte (crawler.middlewares.CharsetCheckMiddleware).
+"""A wrong charset header plus one bad byte (crawler.runtime.middlewares.CharsetCheckMiddleware).
 
 The replica's ``charset_badbyte`` fault serves affected articles as GB18030 bytes (yingkou's
 own GBK; zhanqian's UTF-8 text re-encoded) under ``charset=utf-8``, with one byte that no
@@ -17,7 +17,7 @@ import pytest
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.middlewares import CharsetCheckMiddleware
+from crawler.runtime.middlewares import CharsetCheckMiddleware
 from crawler.replica import build_site
 from crawler.replica.compare import mismatches
 from crawler.replica.faults import apply_faults

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.health import FAIL, OK, WARN, evaluate
-from crawler.lock import LockHeld, RunLock
-from crawler.summary import format_table, portal_summary
+from crawler.ops.health import FAIL, OK, WARN, evaluate
+from crawler.ops.lock import LockHeld, RunLock
+from crawler.ops.summary import format_table, portal_summary
 from crawler.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -360,7 +360,7 @@ def test_display_only_on_a_terminal_over_a_console_of_warnings_at_most():
 
     from scrapy.settings import Settings
 
-    from crawler.progress import quiet_console, wants_display
+    from crawler.ops.progress import quiet_console, wants_display
 
     class Terminal(io.StringIO):
         def isatty(self):

@@ -1,4 +1,4 @@
-"""The per-portal concurrency limit holds with no download delay (crawler/downloader.py)."""
+"""The per-portal concurrency limit holds with no download delay (crawler/runtime/downloader.py)."""
 
 import subprocess
 import sys

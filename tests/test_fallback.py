@@ -19,7 +19,7 @@ import pytest
 from lxml import html as lxml_html
 
 from crawler.cms import fallback
-from crawler.offline import OfflineParser
+from crawler.runtime.offline import OfflineParser
 from crawler.replica import build_site
 from crawler.replica.faults import redesigned
 from crawler.replica.process import running_replica

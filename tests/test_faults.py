@@ -242,7 +242,7 @@ def _listing_requests(portal: str, faults: dict | None):
     """Article requests a spider makes from the portal's first listing page, through the hooks."""
     from scrapy import Request
 
-    from crawler.offline import OfflineParser
+    from crawler.runtime.offline import OfflineParser
     from crawler.replica.common import Response
 
     site = build_site(ARTICLES, SEED)

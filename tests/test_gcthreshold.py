@@ -1,4 +1,4 @@
-"""The GC threshold extension (crawler/gcthreshold.py) on real crawlers' signals: set while
+"""The GC threshold extension (crawler/runtime/gcthreshold.py) on real crawlers' signals: set while
 crawls run, Python's own restored after the last one, off with 0."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
-from crawler.gcthreshold import GcThreshold
+from crawler.runtime.gcthreshold import GcThreshold
 from spiders.laishan import LaishanSpider
 
 

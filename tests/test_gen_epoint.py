@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 import pytest
 import scrapy
 
-from crawler import health
+from crawler.ops import health
 from crawler.cms.epoint import EpointList
-from crawler.offline import OfflineParser
+from crawler.runtime.offline import OfflineParser
 from crawler.replica import build_site
 from crawler.replica.compare import mismatches
 from crawler.replica.process import running_replica

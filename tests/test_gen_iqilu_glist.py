@@ -26,7 +26,7 @@ from crawler.cms.base import fits
 from crawler.cms.glist import Glist
 from crawler.cms.iqilu import Iqilu2017, Iqilu2020
 from crawler.cms.static import StaticList
-from crawler.offline import OfflineParser
+from crawler.runtime.offline import OfflineParser
 from crawler.replica import build_site
 from crawler.replica.common import ymd
 from crawler.replica.compare import mismatches

@@ -22,7 +22,7 @@ import pytest
 import scrapy
 
 from crawler.cms.jpaas import Jpaas, pager, query_pairs
-from crawler.offline import OfflineParser
+from crawler.runtime.offline import OfflineParser
 from crawler.replica import build_site
 from crawler.replica.compare import mismatches
 from crawler.replica.process import running_replica

@@ -1,4 +1,4 @@
-"""Where requests go (crawler/hosts.py, crawler.middlewares.HostPolicyMiddleware).
+"""Where requests go (crawler/runtime/hosts.py, crawler.runtime.middlewares.HostPolicyMiddleware).
 
 Crawls run as `scrapy` subprocesses with the project's settings and a stub name resolver
 (tests/resolver_stub.py, installed by Scrapy's TWISTED_DNS_RESOLVER setting) that makes the
@@ -21,7 +21,7 @@ import pytest
 
 from urllib.parse import urlsplit
 
-from crawler import hosts
+from crawler.runtime import hosts
 from crawler.replica import build_site
 from crawler.replica.faults import apply_faults
 from crawler.replica.process import running_replica
@@ -209,7 +209,7 @@ def test_rendered_listing_goes_to_splash_unproxied_and_splash_is_let_through():
     from scrapy.statscollectors import MemoryStatsCollector
     from scrapy.utils.project import get_project_settings
 
-    from crawler.middlewares import HostPolicyMiddleware
+    from crawler.runtime.middlewares import HostPolicyMiddleware
     from spiders.zhanqian import ZhanqianSpider
 
     settings = get_project_settings()

@@ -65,9 +65,9 @@ def test_project_module_imports(name):
 
 @pytest.mark.parametrize("name", third_party_imports())
 def test_third_party_module_imports(name):
-    # As the project meets them: after its own modules (crawler/splash.py makes scrapy_splash
+    # As the project meets them: after its own modules (crawler/runtime/splash.py makes scrapy_splash
     # importable under Scrapy 2.19 before anything imports it).
-    importlib.import_module("crawler.splash")
+    importlib.import_module("crawler.runtime.splash")
     importlib.import_module(name)
 
 

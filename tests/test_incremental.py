@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import scrapy
 
-from crawler.exporters import parse_csv_row
+from crawler.store.exporters import parse_csv_row
 from crawler.items import FIELDS, LIST_FIELDS, MeetingItem
 from crawler.store import Store
 

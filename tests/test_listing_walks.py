@@ -273,7 +273,7 @@ def _incremental_middleware(db: str, previous_stats: dict):
     import scrapy
     from scrapy.utils.test import get_crawler
 
-    from crawler.incremental import IncrementalMiddleware
+    from crawler.store.incremental import IncrementalMiddleware
     from crawler.store import Store, utcnow
 
     store = Store(db)
@@ -424,7 +424,7 @@ def test_every_failure_gets_a_cause_name():
     from scrapy.spidermiddlewares.httperror import HttpError
     from twisted.python.failure import Failure
 
-    from crawler.ledger import cause_of
+    from crawler.ops.ledger import cause_of
 
     def named(exc):
         return cause_of(Failure(exc))

@@ -6,7 +6,7 @@ import re
 import pytest
 import scrapy
 
-from crawler.offline import OfflineParser
+from crawler.runtime.offline import OfflineParser
 
 from .snapshots import PORTALS, page_response
 

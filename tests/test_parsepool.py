@@ -1,4 +1,4 @@
-"""Parser worker processes (crawler/parsepool.py): the same items and stats as parsing in the
+"""Parser worker processes (crawler/runtime/parsepool.py): the same items and stats as parsing in the
 crawl process, no page lost when a worker dies, no worker left when the crawl dies, and a
 worker protocol that fails one task, never the worker, on bad input."""
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from scrapy.settings import Settings
 
-from crawler import parsepool, parseworker
+from crawler.runtime import parsepool, parseworker
 from crawler.replica import build_site
 from crawler.replica.compare import mismatches
 from crawler.replica.process import running_replica
@@ -58,7 +58,7 @@ def children(pid: int) -> list[int]:
         except OSError:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == pid and b"crawler.parseworker" in cmdline:
+        if ppid == pid and b"crawler.runtime.parseworker" in cmdline:
             found.append(int(entry.name))
     return found
 
@@ -190,7 +190,7 @@ def test_parse_page_runs_the_moved_pipelines_and_replays_their_stats():
     from scrapy.utils.test import get_crawler
 
     from crawler.cms.base import parse_page
-    from crawler.offline import OfflineParser
+    from crawler.runtime.offline import OfflineParser
     from spiders.jining import JiningSpider
     from tests.snapshots import HTML_TYPES, expected_cases
 
@@ -224,7 +224,7 @@ def test_parse_page_runs_the_moved_pipelines_and_replays_their_stats():
 HUNG_PAGE = """
 import time
 from twisted.internet import defer, task
-from crawler.parsepool import ParserPool, ParseTimeout, WorkerLost
+from crawler.runtime.parsepool import ParserPool, ParseTimeout, WorkerLost
 
 async def main(reactor):
     pool = ParserPool(reactor, 1, 3, timeout=1)
@@ -261,7 +261,7 @@ def test_a_page_that_hangs_its_worker_is_dropped_and_the_worker_replaced():
 BIG_PAGES = """
 import time
 from twisted.internet import defer, task
-from crawler.parsepool import ParserPool
+from crawler.runtime.parsepool import ParserPool
 
 async def main(reactor):
     pool = ParserPool(reactor, 1, 0)
@@ -298,7 +298,7 @@ def read_frame(stream):
 
 
 def test_worker_fails_the_task_not_itself_on_bad_input():
-    worker = subprocess.Popen([sys.executable, "-m", "crawler.parseworker"], cwd=ROOT,
+    worker = subprocess.Popen([sys.executable, "-m", "crawler.runtime.parseworker"], cwd=ROOT,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     # A function that raises; a payload naming a module the worker does not have; a good task.
     worker.stdin.write(frame(1, pickle.dumps((int, ("not a number",)))))

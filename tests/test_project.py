@@ -12,7 +12,7 @@ from scrapy.utils.test import get_crawler
 
 from scrapy.exceptions import IgnoreRequest
 
-from crawler.middlewares import HostPolicyMiddleware
+from crawler.runtime.middlewares import HostPolicyMiddleware
 from spiders.laishan import LaishanSpider
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,7 +114,7 @@ def test_stats_collector_keeps_scrapys_behaviour():
 
 @pytest.mark.parametrize("handler_level, shown", [(logging.INFO, False), (logging.DEBUG, True)])
 def test_per_item_debug_messages_are_built_only_when_a_handler_shows_them(handler_level, shown):
-    """LOG_FORMATTER (crawler/logformatter.py) skips "Crawled"/"Scraped from" when no handler
+    """LOG_FORMATTER (crawler/runtime/logformatter.py) skips "Crawled"/"Scraped from" when no handler
     on their loggers' way would keep a DEBUG record, and is Scrapy's formatter otherwise."""
     from scrapy.http import HtmlResponse
     from scrapy.logformatter import LogFormatter

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from crawler.commands.export import export_store
-from crawler.exporters import csv_cell, parse_csv_row
+from crawler.store.exporters import csv_cell, parse_csv_row
 from crawler.items import FIELDS
-from crawler.offline import OfflineParser
+from crawler.runtime.offline import OfflineParser
 from crawler.store import Store, dedupe_key
 from tests.test_store import make_item
 

@@ -1,4 +1,4 @@
-"""Rendering with scrapy-splash (crawler/splash.py), against a real Splash server.
+"""Rendering with scrapy-splash (crawler/runtime/splash.py), against a real Splash server.
 
 The server is the one `tools/setup-splash.sh` installs (`.venv-splash`, or `SPLASH_VENV`), started
 here on a free port; the rendered site is the replica, which Splash's browser reaches as an HTTP
@@ -38,7 +38,7 @@ def test_scrapy_splash_imports_on_this_scrapy():
     import scrapy
     import scrapy.utils.url
 
-    from crawler import splash
+    from crawler.runtime import splash
 
     assert scrapy.__version__ == "2.19.0"  # the compat layer is written for this one
     assert scrapy.utils.url.canonicalize_url("http://a.b/?b=1&a=2") == "http://a.b/?a=2&b=1"
@@ -58,14 +58,14 @@ def _crawler(**spider_args):
 def test_render_is_off_by_default_and_adds_nothing():
     crawler = _crawler()
     assert crawler.spider.render is None
-    assert "crawler.splash.SplashMiddleware" not in crawler.settings.getdict("DOWNLOADER_MIDDLEWARES")
+    assert "crawler.runtime.splash.SplashMiddleware" not in crawler.settings.getdict("DOWNLOADER_MIDDLEWARES")
 
 
 def test_render_argument_adds_the_splash_components_that_scrapy_accepts():
     from scrapy.core.downloader.middleware import DownloaderMiddlewareManager
     from scrapy.core.spidermw import SpiderMiddlewareManager
 
-    from crawler import splash
+    from crawler.runtime import splash
 
     crawler = _crawler(render="splash")
     assert crawler.spider.render == "splash"
@@ -99,7 +99,7 @@ def test_rendered_listing_request_reaches_the_mirror_as_a_proxy():
 
 @pytest.fixture(scope="module")
 def splash_url(tmp_path_factory):
-    from crawler import splash
+    from crawler.runtime import splash
 
     log = tmp_path_factory.mktemp("splash") / "splash.log"
     try:

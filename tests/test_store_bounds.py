@@ -1,4 +1,4 @@
-"""Long keys and bad rows on both backends (crawler/store.py, pipelines/store.py).
+"""Long keys and bad rows on both backends (crawler/store/__init__.py, pipelines/store.py).
 
 PostgreSQL's btree rows hold at most 2,704 bytes: a date+title key of a ~1,000-character title
 or a long redirect URL used to roll back its whole batch there, while SQLite stored it.

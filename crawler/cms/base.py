@@ -19,7 +19,9 @@ from lxml import etree
 from parsel.csstranslator import css2xpath
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from crawler import ledger, parsepool
+from crawler.ops import ledger
+
+from crawler.runtime import parsepool
 from crawler.cms import fallback
 from crawler.extract import links, meeting, text
 from crawler.items import MeetingItem
@@ -78,7 +80,7 @@ class MeetingSpider(scrapy.Spider):
     alias_hosts: dict[str, str] = {}
     # Extra (reason, pattern) rules for titles this portal lists but are not meetings.
     skip_titles: tuple[tuple[str, re.Pattern], ...] = ()
-    # Rendering (`-a render=splash`, crawler/splash.py): whether articles need rendering too.
+    # Rendering (`-a render=splash`, crawler/runtime/splash.py): whether articles need rendering too.
     render_articles = False
     render: str | None = None
     # Worker processes that parse article pages (PARSE_PROCESSES; None: parse here), and the
@@ -109,7 +111,7 @@ class MeetingSpider(scrapy.Spider):
         # `-a render=splash` or RENDER=splash: listings through Splash.  Settings are not
         # frozen yet, so the Splash components are added to this crawl only.
         if kwargs.get("render") is not None or crawler.settings.get("RENDER"):
-            from crawler import splash
+            from crawler.runtime import splash
 
             spider.render = splash.render_mode(kwargs.get("render"), crawler.settings)
             if spider.render:
@@ -198,7 +200,7 @@ class MeetingSpider(scrapy.Spider):
         meta = {"role": "listing", **kwargs.pop("meta", {})}
         kwargs.setdefault("errback", self.request_failed)
         if self.render and kwargs.get("method", "GET") == "GET" and "body" not in kwargs:
-            from crawler import splash
+            from crawler.runtime import splash
 
             return splash.listing_request(self, absolute, callback or self.parse, meta,
                                           wait_for=self.render_wait_for, **kwargs)
@@ -238,7 +240,7 @@ class MeetingSpider(scrapy.Spider):
             if response.meta.get("generation"):
                 meta["generation"] = response.meta["generation"]
             if self.render and self.render_articles:
-                from crawler import splash
+                from crawler.runtime import splash
 
                 yield splash.page_request(self, url, self.parse_meeting, meta, errback=self.request_failed)
                 continue
@@ -256,7 +258,7 @@ class MeetingSpider(scrapy.Spider):
 
     def request_failed(self, failure):
         """Errback of every listing and article request: note why it came to nothing
-        (``crawler/ledger.py``), then let Scrapy log and count the failure as it would."""
+        (``crawler/ops/ledger.py``), then let Scrapy log and count the failure as it would."""
         ledger.request_failed(self.crawler, failure)
         return failure
 
@@ -278,7 +280,7 @@ class MeetingSpider(scrapy.Spider):
         """Parse one article page into a :class:`MeetingItem` for the item pipelines.
 
         With ``PARSE_PROCESSES`` > 0 the page is parsed in a parser worker
-        (``crawler/parsepool.py``), which also runs the leading item pipelines that are pure
+        (``crawler/runtime/parsepool.py``), which also runs the leading item pipelines that are pure
         transforms (``runs_in_parser``), and this returns a coroutine that Scrapy awaits.
         Items, drops and stats are the same either way.
         """

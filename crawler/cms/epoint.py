@@ -134,7 +134,7 @@ class EpointList(Generation):
     api_path = "/rest/lightfrontaction/getgovinfolist"
     page_size = 15
     # Rendered (`-a render=splash`): the shell page as the browser shows it, entries from the
-    # list its script fills, pages by clicking its pager (crawler/splash.py); no API request.
+    # list its script fills, pages by clicking its pager (crawler/runtime/splash.py); no API request.
     render_wait_for = "#infolist li, #infolist-empty:not(.hidden)"
     render_entries = "ul#infolist li"
     render_pager = "#pager"
@@ -369,7 +369,7 @@ class EpointList(Generation):
 
     def rendered_listing(self, spider, url: str, page: int):
         """Page ``page`` (1-based, as the pager numbers it) of the rendered shell page ``url``."""
-        from crawler import splash
+        from crawler.runtime import splash
 
         meta = {"role": "listing", "generation": self.name, "step": "rendered", "render_page": page,
                 "render_url": url}

@@ -13,7 +13,7 @@ spider hammer a small server forever.  So a walk also stops
 and a page shorter than the portal promised (a Hanweb group cut short) is counted
 (``listing/short_pages``).  Each of these leaves the walk incomplete: the health check warns
 (``listing_incomplete``) and the next run walks the whole listing again instead of stopping at
-its first known page (``crawler/incremental.py``, ``crawler/ledger.py``).
+its first known page (``crawler/store/incremental.py``, ``crawler/ops/ledger.py``).
 
 A spider calls :meth:`ListingWalks.follow_page` (``MeetingSpider.follow_page``) with each
 page's entries and a function that builds the next page's request; a CMS module adds nothing

@@ -32,7 +32,7 @@ class Command(ScrapyCommand):
                             help="send to this apprise URL instead of ALERT_URLS (repeatable)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        from crawler.alerts import alert_urls, deliver
+        from crawler.ops.alerts import alert_urls, deliver
 
         if args:
             raise UsageError("alert-test takes no positional arguments (use --url URL)")

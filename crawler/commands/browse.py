@@ -46,7 +46,7 @@ def sqlite_path(value: str) -> Path:
 def index_is_current(path: Path) -> bool:
     """Whether the store's search index exists, has the current version and every meeting
     (checked on a read-only connection)."""
-    from crawler import search
+    from crawler.store import search
 
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:

@@ -3,7 +3,7 @@
 Under cron, systemd or a pipe it is Scrapy's command unchanged.  On a terminal (unless
 ``--verbose``, ``-L`` below WARNING, ``--no-progress`` or ``CRAWLALL_PROGRESS=False``) the log
 goes to ``CRAWL_LOG_FILE`` through Scrapy's own ``LOG_FILE`` (unless ``--logfile`` names one),
-stderr shows the live display (crawler/progress.py) and stdout the portal's summary row.
+stderr shows the live display (crawler/ops/progress.py) and stdout the portal's summary row.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class Command(ScrapyCrawlCommand):
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
-        from crawler.progress import wants_display
+        from crawler.ops.progress import wants_display
 
         self.display = len(args) == 1 and wants_display(self.settings, opts.no_progress, opts.verbose)
         self.log_file = self.settings.get("LOG_FILE")
@@ -40,7 +40,7 @@ class Command(ScrapyCrawlCommand):
                 self.settings.set("LOG_FILE", str(path), priority="cmdline")
                 self.log_file = str(path)
             else:
-                from crawler.progress import quiet_console
+                from crawler.ops.progress import quiet_console
 
                 quiet_console(self.settings)
 
@@ -48,8 +48,8 @@ class Command(ScrapyCrawlCommand):
         if not getattr(self, "display", False):
             return super().run(args, opts)
         from crawler.commands.crawlall import _shown_path
-        from crawler.progress import ProgressDisplay
-        from crawler.summary import format_table, portal_summary
+        from crawler.ops.progress import ProgressDisplay
+        from crawler.ops.summary import format_table, portal_summary
 
         crawler = self.crawler_process.create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)

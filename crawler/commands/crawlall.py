@@ -4,12 +4,12 @@
   with status 3 and says who holds the lock;
 * limits each spider to ``CRAWLALL_SPIDER_TIMEOUT`` seconds (Scrapy's CLOSESPIDER_TIMEOUT);
 * logs to ``CRAWLALL_LOG_FILE`` (strftime pattern, one file per run) as well as the console;
-* shows a live progress display on a terminal (crawler/progress.py), plain log lines under cron;
+* shows a live progress display on a terminal (crawler/ops/progress.py), plain log lines under cron;
 * prints a summary table per portal, stores it and the health verdict with each spider's
   row in the runs table (stats key ``crawlall``);
 * sends one alert per run to ``ALERT_URLS`` on a failure, a new warning or a recovery
-  (crawler/alerts.py);
-* exits 0 only when every spider finished and passed its health checks (crawler/health.py).
+  (crawler/ops/alerts.py);
+* exits 0 only when every spider finished and passed its health checks (crawler/ops/health.py).
 
 Exit status: 0 ok · 1 a spider failed or a health check failed · 2 usage error ·
 3 another crawlall holds the lock.
@@ -71,7 +71,7 @@ class Command(ScrapyCommand):
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
-        from crawler.progress import quiet_console, wants_display
+        from crawler.ops.progress import quiet_console, wants_display
 
         # Decided before Scrapy builds its console handler and logs its start-up banner.
         self.display = wants_display(self.settings, opts.no_progress, opts.verbose)
@@ -99,7 +99,7 @@ class Command(ScrapyCommand):
         spargs = dict(arg.split("=", 1) for arg in opts.spargs)
         names = self.spider_names(opts.only)
 
-        from crawler.lock import LockHeld, RunLock
+        from crawler.ops.lock import LockHeld, RunLock
 
         lock = RunLock(_project_path(self.settings.get("CRAWLALL_LOCK_FILE") or "data/crawlall.lock"))
         try:
@@ -144,7 +144,7 @@ class Command(ScrapyCommand):
             crawlers.append(crawler)
             self.crawler_process.crawl(crawler, **spargs)
 
-        from crawler.progress import ProgressDisplay
+        from crawler.ops.progress import ProgressDisplay
 
         progress = None
         if getattr(self, "display", False):
@@ -159,7 +159,7 @@ class Command(ScrapyCommand):
             if progress is not None:
                 progress.stop()
 
-        from crawler.summary import format_table, portal_summary
+        from crawler.ops.summary import format_table, portal_summary
 
         rows = []
         for name, crawler in zip(names, crawlers):
@@ -197,8 +197,8 @@ class Command(ScrapyCommand):
 
     def _alert(self, rows, stored, started, exitcode, file_handler) -> None:
         """One message to ALERT_URLS about new failures and warnings, repeats and recoveries;
-        what was reported is remembered with each portal's run (crawler/alerts.py)."""
-        from crawler.alerts import alert_urls, deliver, plan, previous_state
+        what was reported is remembered with each portal's run (crawler/ops/alerts.py)."""
+        from crawler.ops.alerts import alert_urls, deliver, plan, previous_state
         from crawler.store import Store
 
         urls = alert_urls(self.settings)

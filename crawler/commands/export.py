@@ -2,7 +2,7 @@
 
 Writes the stored meetings (all, or the filtered part) to PATH as CSV, JSON or JSON Lines,
 chosen by PATH's extension (.csv, .json, .jsonl/.jl), with the project's item exporters
-(``crawler.exporters``: SCHEMA column order, readable CSV cells).  The file is written to a
+(``crawler.store.exporters``: SCHEMA column order, readable CSV cells).  The file is written to a
 temporary file in the same directory and renamed over PATH (``os.replace``), so a reader
 never sees half a file; an existing PATH keeps its permission bits.  A PATH that is a
 symbolic link or a file without write permission is refused, never replaced (a usage error).
@@ -29,8 +29,8 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler import search
-from crawler.exporters import EXPORTERS, EXTENSIONS
+from crawler.store import search
+from crawler.store.exporters import EXPORTERS, EXTENSIONS
 from crawler.store import Store
 
 logger = logging.getLogger(__name__)

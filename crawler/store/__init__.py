@@ -43,7 +43,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from crawler import search
+from crawler.store import search
 from crawler.items import FIELDS, LIST_FIELDS
 
 logger = logging.getLogger(__name__)

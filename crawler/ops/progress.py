@@ -19,7 +19,7 @@ import sys
 import time
 from typing import TextIO
 
-from crawler.health import articles_fetched
+from crawler.ops.health import articles_fetched
 
 CMDLINE_PRIORITY = 40  # scrapy.settings.SETTINGS_PRIORITIES["cmdline"]: -L, -s
 

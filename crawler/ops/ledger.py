@@ -123,7 +123,7 @@ def cause_of(failure) -> str:
             return "redirect_max"
         if "offsite" in text:
             return "offsite_redirect"
-        if "resolves to" in text:  # crawler/middlewares.py: a loopback/private/link-local address
+        if "resolves to" in text:  # crawler/runtime/middlewares.py: a loopback/private/link-local address
             return "blocked_address"
         return "ignored"
     name = re.sub(r"(?:Error|Exception)$", "", type(exc).__name__) or type(exc).__name__

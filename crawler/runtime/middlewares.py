@@ -14,13 +14,13 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 
-from crawler import hosts
+from crawler.runtime import hosts
 
 logger = logging.getLogger(__name__)
 
 
 class HostPolicyMiddleware(OffsiteMiddleware):
-    """Where requests go (``crawler/hosts.py``): the one host check for the spider's own
+    """Where requests go (``crawler/runtime/hosts.py``): the one host check for the spider's own
     requests, redirects, robots.txt and retries, and the ``PORTAL_MIRROR`` routing.
 
     ``DOWNLOADER_MIDDLEWARES`` 50, in place of Scrapy's OffsiteMiddleware, whose rule (host
@@ -75,7 +75,7 @@ class HostPolicyMiddleware(OffsiteMiddleware):
             return None
         if request.meta.get("splash") and not request.meta.get("_splash_processed"):
             # SplashMiddleware (725) turns it into a request to Splash, which comes back
-            # through here; Splash's browser uses the mirror as its proxy (crawler/splash.py).
+            # through here; Splash's browser uses the mirror as its proxy (crawler/runtime/splash.py).
             return None
         if self.mirror is not None:
             request.meta["proxy"] = self.mirror

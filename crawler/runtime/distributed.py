@@ -1,7 +1,7 @@
 """Distributed crawling: many workers, one scrapy-redis request queue, one PostgreSQL store.
 
 Selected by ``SCRAPY_SETTINGS_MODULE=settings.distributed`` (or ``-s SCHEDULER=
-crawler.distributed.DistributedScheduler -s REDIS_URL=redis://…``); see docs/distributed.md.
+crawler.runtime.distributed.DistributedScheduler -s REDIS_URL=redis://…``); see docs/distributed.md.
 
 Built on scrapy-redis 0.9.1 (its request serialisation, queue and dupefilter classes and its
 connection helpers), with small subclasses for what 0.9.1 gets wrong on Scrapy 2.19 or for a
@@ -222,8 +222,8 @@ class DistributedScheduler(RedisScheduler):
         super().__init__(
             server,
             persist=True,
-            queue_cls="crawler.distributed.ReliableQueue",
-            dupefilter_cls="crawler.distributed.CrawlDupeFilter",
+            queue_cls="crawler.runtime.distributed.ReliableQueue",
+            dupefilter_cls="crawler.runtime.distributed.CrawlDupeFilter",
             serializer=None,
         )
         self.crawler = crawler
@@ -520,7 +520,7 @@ def _align_incremental(crawler, crawl_started: datetime) -> None:
         mws = crawler.engine.scraper.spidermw.middlewares
     except AttributeError:  # pragma: no cover
         return
-    from crawler.incremental import IncrementalMiddleware
+    from crawler.store.incremental import IncrementalMiddleware
 
     for mw in mws:
         if isinstance(mw, IncrementalMiddleware) and mw._may_stop is None:

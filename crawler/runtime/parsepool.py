@@ -10,7 +10,7 @@ after the parse; their stats calls are replayed into the crawl's stats.  Everyth
 state (drops, validation, dedupe, the store) stays in the crawl process, so a crawl yields
 the same items and stats with or without workers.
 
-Workers are child processes (``crawler/parseworker.py``) spoken to over their stdin/stdout
+Workers are child processes (``crawler/runtime/parseworker.py``) spoken to over their stdin/stdout
 through the reactor (``reactor.spawnProcess``): length-prefixed pickle frames, no threads.  The standard
 ``ProcessPoolExecutor`` was measured first: its feeder and manager threads contend with
 the reactor for the GIL and cost the crawl process 0.13 ms per page, three times these
@@ -49,11 +49,11 @@ from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, protocol, task
 
-from crawler.parseworker import EXIT, HEADER, frame
+from crawler.runtime.parseworker import EXIT, HEADER, frame
 
 logger = logging.getLogger(__name__)
 
-_PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
+_PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 class WorkerLost(RuntimeError):
@@ -262,7 +262,7 @@ class ParserPool:
         read_fd, write_fd = os.pipe()
         worker.stdin = _PipeWriter(self.reactor, write_fd)
         try:
-            self.reactor.spawnProcess(worker, sys.executable, [sys.executable, "-m", "crawler.parseworker"],
+            self.reactor.spawnProcess(worker, sys.executable, [sys.executable, "-m", "crawler.runtime.parseworker"],
                                       env=env, path=_PROJECT_ROOT, childFDs={0: read_fd, 1: "r", 2: "r"})
         except BaseException:
             worker.stdin.abort()
@@ -356,7 +356,7 @@ def for_crawler(crawler) -> ParserPool | None:
             warmed.append(True)
             # Disconnected on the next reactor turn: pydispatch iterates the live list of
             # receivers, so removing one while the signal is sent skips the receiver after it
-            # (crawler/ledger.py's). weak=False as connected: pydispatch finds a strong
+            # (crawler/ops/ledger.py's). weak=False as connected: pydispatch finds a strong
             # receiver only that way.
             reactor.callLater(0, crawler.signals.disconnect, scheduled, signal=signals.request_scheduled,
                               weak=False)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
-logger = logging.getLogger("crawler.alerts")
+logger = logging.getLogger("crawler.ops.alerts")
 
 FAIL, WARN = "fail", "warn"
 
@@ -123,7 +123,7 @@ def _parse(value: str) -> datetime:
 
 
 def _message(rows, alert, persisting, log_file, exit_code, host, now) -> tuple[str, str]:
-    from crawler.summary import format_table
+    from crawler.ops.summary import format_table
 
     host = host or socket.gethostname()
     failing = {}

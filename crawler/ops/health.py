@@ -21,7 +21,7 @@ check              level  when
                    warn   the walk stopped on a page that brought nothing new or at
                           ``LISTING_MAX_PAGES``, or a page held fewer entries than the portal
                           promised (a Hanweb group cut short).  Either way the next run walks
-                          the whole listing (``crawler/ledger.py``, ``crawler/cms/walk.py``)
+                          the whole listing (``crawler/ops/ledger.py``, ``crawler/cms/walk.py``)
 ``articles_lost``  fail   article requests the listing made that no page came of, by cause
                           (``decompressed_maxsize``, ``download_cancelled``,
                           ``offsite_redirect``, ``download_timeout`` …);
@@ -166,7 +166,7 @@ def evaluate(
     if layout:
         report.fail("listing_layout", f"{layout} listing page(s) without the expected pager/datastore: layout changed?")
 
-    from crawler import ledger
+    from crawler.ops import ledger
 
     listing_lost = ledger.lost(stats, "listing")
     stops = {c: n for c, n in ledger.incomplete_causes(stats).items()

@@ -1,4 +1,4 @@
-"""A parser worker process: ``python -m crawler.parseworker``, started by ``crawler/parsepool.py``.
+"""A parser worker process: ``python -m crawler.runtime.parseworker``, started by ``crawler/runtime/parsepool.py``.
 
 It reads frames from stdin, each a function and its arguments, runs them and writes the
 answers to stdout; when stdin closes it writes its own resource usage and exits.  Its life

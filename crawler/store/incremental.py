@@ -11,7 +11,7 @@ API page) or ``"article"``.
   of them was dropped that way, the listing is known territory: its ``role == "listing"``
   follow-up requests (next page, …) are dropped too (``incremental/stopped_listings``).
   Only when the previous run of the spider walked its listing to the end
-  (``listing/walk_complete`` in its stored stats, ``crawler/ledger.py``): after a killed or
+  (``listing/walk_complete`` in its stored stats, ``crawler/ops/ledger.py``): after a killed or
   interrupted run, a listing page that failed after its retries or was cancelled for its
   size, a Hanweb group cut short, a walk stopped by ``crawler/cms/walk.py`` (nothing new,
   ``LISTING_MAX_PAGES``), older listing pages may hold articles that run never reached, so
@@ -93,7 +93,7 @@ class IncrementalMiddleware:
     @property
     def may_stop_listings(self) -> bool:
         """Stop at known listing pages only if the previous run walked its listings to the
-        end (``listing/walk_complete``, set by ``crawler/ledger.py``)."""
+        end (``listing/walk_complete``, set by ``crawler/ops/ledger.py``)."""
         if self._may_stop is None:
             name = getattr(self.crawler.spider, "name", "")
             last = self.store.last_run(name, before=self.started)

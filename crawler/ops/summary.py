@@ -2,7 +2,7 @@
 
 Columns: listing pages, article pages fetched, new / updated / unchanged records (``moved``
 counts as updated: the URL changed), dropped (with reasons), lost (article requests the
-listing made that no page came of, with causes: ``crawler/ledger.py``), errors, duration,
+listing made that no page came of, with causes: ``crawler/ops/ledger.py``), errors, duration,
 health.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Mapping
 
-from crawler.health import articles_fetched, error_count
-from crawler.ledger import lost
+from crawler.ops.health import articles_fetched, error_count
+from crawler.ops.ledger import lost
 
 
 def dropped_reasons(stats: Mapping[str, Any]) -> dict[str, int]:

@@ -46,7 +46,7 @@ if not hasattr(scrapy.utils.url, "canonicalize_url"):
 import scrapy_splash  # noqa: E402
 from scrapy_splash import SplashRequest  # noqa: E402,F401  (re-exported)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MODES = ("splash",)
 DEFAULT_SPLASH_URL = "http://127.0.0.1:8050"
 
@@ -105,9 +105,9 @@ COMPONENTS = {
         # Before HttpProxyMiddleware (750) and HttpCompressionMiddleware (810), as
         # scrapy-splash asks; the request then goes to Splash, not to the mirror (the host
         # check at 50 leaves a request for Splash unproxied and lets SPLASH_URL through).
-        "crawler.splash.SplashMiddleware": 725,
+        "crawler.runtime.splash.SplashMiddleware": 725,
     },
-    "SPIDER_MIDDLEWARES": {"crawler.splash.SplashDeduplicateArgsMiddleware": 100},
+    "SPIDER_MIDDLEWARES": {"crawler.runtime.splash.SplashDeduplicateArgsMiddleware": 100},
 }
 
 
@@ -307,7 +307,7 @@ def running_splash(port: int = 0, host: str = "127.0.0.1", timeout: float = 30, 
 
 
 def main(argv=None) -> int:
-    """``python -m crawler.splash --check``: start a local Splash, ping it, stop it (CI)."""
+    """``python -m crawler.runtime.splash --check``: start a local Splash, ping it, stop it (CI)."""
     import argparse
 
     parser = argparse.ArgumentParser(description=main.__doc__)

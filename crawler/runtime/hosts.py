@@ -1,6 +1,6 @@
 """Where a spider's requests may go: the one host policy of the crawler.
 
-Every request the crawler sends passes ``crawler.middlewares.HostPolicyMiddleware`` (a downloader
+Every request the crawler sends passes ``crawler.runtime.middlewares.HostPolicyMiddleware`` (a downloader
 middleware, in place of Scrapy's OffsiteMiddleware), whatever made it: the spider, a
 redirect, the robots.txt middleware, a retry.  The rules (``docs/operations.md``, "Where
 requests go"):
