@@ -21,6 +21,7 @@ demo: install
 	$(BIN)/scrapy export data/meetings.csv
 	$(BIN)/scrapy export data/meetings.json
 	@echo "next: $(BIN)/scrapy crawlall --replica    # again: nothing new, nothing stored twice"
+	@echo "      $(BIN)/scrapy browse                        # search and browse the store at http://127.0.0.1:8001"
 	@echo "      $(BIN)/scrapy export laishan.csv --portal laishan --since 2022-01-01"
 
 test: install
