@@ -71,15 +71,7 @@ def export_store(
             exporter.finish_exporting()
             f.flush()
             os.fsync(f.fileno())
-        if mode is None:
-            # mkstemp creates 0600; a new export gets the usual permissions.
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        if path.is_symlink():  # made while we wrote
-            raise ValueError(f"{path} is a symbolic link: not replaced")
-        os.replace(tmp, path)
+        _put_in_place(tmp, path, mode)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -158,14 +150,7 @@ def export_sqlite_copy(
             conn.execute("PRAGMA journal_mode=DELETE")
         finally:
             conn.close()
-        if mode is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        if path.is_symlink():  # made while we wrote
-            raise ValueError(f"{path} is a symbolic link: not replaced")
-        os.replace(tmp, path)
+        _put_in_place(tmp, path, mode)
     except BaseException:
         for leftover in (tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"):
             try:
@@ -244,3 +229,16 @@ class Command(ScrapyCommand):
         finally:
             store.close()
         print(f"exported {n} meetings to {args[0]}", file=sys.stderr)
+
+
+def _put_in_place(tmp, path, mode) -> None:
+    """Give the finished temporary file the target's mode (a new export: the usual permissions,
+    as mkstemp creates 0600) and rename it over the target, never through a symbolic link."""
+    if mode is None:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
+    if path.is_symlink():  # made while we wrote
+        raise ValueError(f"{path} is a symbolic link: not replaced")
+    os.replace(tmp, path)
