@@ -37,6 +37,8 @@ def main() -> int:
     ap.add_argument("--articles", type=int, default=50, help="meeting articles per portal")
     ap.add_argument("--latency", type=float, default=100, help="ms added to every response")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="a Scrapy setting for the crawl, to measure a change against the defaults")
     args = ap.parse_args()
 
     from scrapy.utils.project import get_project_settings
@@ -53,7 +55,7 @@ def main() -> int:
         cmd = [str(Path(sys.executable).parent / "scrapy"), "crawlall", "--only", ",".join(names),
                "-s", f"PORTAL_REGISTRY={registry}", "-s", f"PORTAL_MIRROR={origin}", "-s", f"MEETINGS_DB={db}",
                "-s", f"CRAWLALL_LOCK_FILE={tmp}/lock", "-s", f"CRAWLALL_LOG_FILE={tmp}/crawlall.log",
-               "-s", "LOG_LEVEL=WARNING", "--no-progress"]
+               "-s", "LOG_LEVEL=WARNING", "--no-progress", *(x for kv in args.set for x in ("-s", kv))]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.monotonic()
         result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=dict(os.environ))
