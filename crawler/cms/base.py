@@ -418,10 +418,19 @@ def article_fields(sel: ArticleSelectors, response, page_url: str) -> dict:
     crumbs = text.breadcrumb(_first_text(response, sel.breadcrumb)) if sel.breadcrumb else []
     paragraphs = [p for p in map(text.collapse, _texts(response, sel.body)) if p]
     anchors = [a for css in sel.attachments for a in _nodes(response, css)]
+    return page_fields(title, published, labelled, meta.get("ContentSource"), paragraphs, anchors, page_url,
+                       crumbs=crumbs, source=source, author=author)
+
+
+def page_fields(title, published, labelled: dict, meta_source, paragraphs, anchors, page_url: str, *,
+                crumbs=(), source=None, author=None) -> dict:
+    """The raw item fields of an article page, from what was read off it (by a template's
+    selectors or by the generic fallback): one shape for every way a page is read."""
+    crumbs = list(crumbs)
     return {
         "title": title,
         "published_at": published,
-        "source": source or labelled.get("source") or meta.get("ContentSource"),
+        "source": source or labelled.get("source") or meta_source,
         "author": author or labelled.get("author"),
         "publisher": labelled.get("publisher"),
         "index_number": labelled.get("index_number"),

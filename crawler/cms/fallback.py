@@ -24,7 +24,7 @@ import re
 
 from lxml import etree
 
-from crawler.extract import links, text
+from crawler.extract import text
 
 # Elements whose text is never the article: scripts, page furniture, forms.
 _SKIP_TAGS = {"script", "style", "noscript", "template", "head", "nav", "footer", "header", "form",
@@ -181,19 +181,10 @@ def article_fields(page, page_url: str) -> dict:
     if not published:
         published = next((m.group(0) for line in lines for m in [_DATE_RE.search(line)] if m), None)
     anchors = list(body_el.iter("a")) if body_el is not None else []
-    return {
-        "title": _title(root, meta, body_el),
-        "published_at": published,
-        "source": labelled.get("source") or meta.get("ContentSource"),
-        "author": labelled.get("author"),
-        "publisher": labelled.get("publisher"),
-        "index_number": labelled.get("index_number"),
-        "written_date": labelled.get("written_date"),
-        "category": labelled.get("category"),
-        "breadcrumb": [],
-        "body": "\n".join(paragraphs),
-        "attachments": links.attachments(anchors, page_url),
-    }
+    from crawler.cms.base import page_fields
+
+    return page_fields(_title(root, meta, body_el), published, labelled, meta.get("ContentSource"), paragraphs,
+                       anchors, page_url)
 
 
 def recover(fields: dict, page, page_url: str) -> dict | None:
