@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -68,6 +69,17 @@ class PageServer:
             if e is not None:
                 return self.html(self.page(e))
         return self.route(method, path, query, body, headers) or not_found()
+
+    def list_page(self, path: str, first: tuple[str, ...], later: str) -> Response | None:
+        """A static listing page: page 1 at the ``first`` paths, page N (2 … ``npages``) at the
+        path ``later`` matches with N as its group, rendered once (``render_list``); else None."""
+        page = 1 if path in first else None
+        m = None if page else re.fullmatch(later, path)
+        if m and 2 <= int(m.group(1)) <= self.npages:
+            page = int(m.group(1))
+        if page is None:
+            return None
+        return self.html(self.cache.get(("list", page), lambda: self.render_list(page)))
 
 
 class Portal(PageServer):

@@ -18,6 +18,8 @@ beside the sibling shape, and the whole article page layout (``crawler/cms/glist
 
 from __future__ import annotations
 
+import re
+
 
 from ..common import attr, between, esc, truncate, ymd
 from ..portal import attachment_response
@@ -164,15 +166,9 @@ class BeipiaoCurrent(CurrentSite):
     def route(self, method, path, query, body, headers):
         if method not in ("GET", "HEAD"):
             return None
-        page = None
-        if path == f"{COLUMN}glist.html":
-            page = 1
-        elif path.startswith(f"{COLUMN}glist_") and path.endswith(".html"):
-            num = path[len(f"{COLUMN}glist_"):-5]
-            if num.isdigit() and not num.startswith("0") and 2 <= int(num) <= self.npages:
-                page = int(num)
-        if page is not None:
-            return self.html(self.cache.get(("list", page), lambda: self.render_list(page)))
+        listing = self.list_page(path, (f"{COLUMN}glist.html",), re.escape(COLUMN) + r"glist_([1-9][0-9]*)\.html")
+        if listing is not None:
+            return listing
         if path.startswith("/html/BPSZF/upload/"):
             return attachment_response(path)
         return None

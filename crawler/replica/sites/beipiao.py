@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import datetime, timedelta
 
 from ..body import Body, quote_docs
@@ -182,15 +184,9 @@ class Beipiao(Portal):
     def route(self, method, path, query, body, headers):
         if method not in ("GET", "HEAD"):
             return None
-        page = None
-        if path in (LIST, LIST + "index.html"):
-            page = 1
-        elif path.startswith(LIST + "index_") and path.endswith(".html"):
-            num = path[len(LIST + "index_"):-5]
-            if num.isdigit() and not num.startswith("0") and 2 <= int(num) <= self.npages:
-                page = int(num)
-        if page is not None:
-            return self.html(self.cache.get(("list", page), lambda: self.render_list(page)))
+        listing = self.list_page(path, (LIST, LIST + "index.html"), re.escape(LIST) + r"index_([1-9][0-9]*)\.html")
+        if listing is not None:
+            return listing
         if path.startswith("/html/BPSZF/upload/"):
             return attachment_response(path)
         return None

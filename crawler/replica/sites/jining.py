@@ -181,15 +181,9 @@ class Jining(Portal):
     def route(self, method, path, query, body, headers):
         if method not in ("GET", "HEAD"):
             return None
-        page = None
-        if path in (CH, CH + "index.shtml"):
-            page = 1
-        else:
-            m = re.fullmatch(r"/jnyaowen/list_2417_([1-9][0-9]*)\.shtml", path)
-            if m and 2 <= int(m.group(1)) <= self.npages:
-                page = int(m.group(1))
-        if page is not None:
-            return self.html(self.cache.get(("list", page), lambda: self.render_list(page)))
+        listing = self.list_page(path, (CH, CH + "index.shtml"), r"/jnyaowen/list_2417_([1-9][0-9]*)\.shtml")
+        if listing is not None:
+            return listing
         if path.startswith("/uploadfile/"):
             return attachment_response(path)
         return None
