@@ -81,3 +81,93 @@ def test_per_domain_limit_holds_without_download_delay(tmp_path, limit):
         server.close()
     assert server.total == 8
     assert server.peak == limit
+
+
+def _paced_gaps(downloader_cls, monkeypatch, sends=3000, jitter=0.5, delay=0.25):
+    """Drive a real Downloader's slot on a simulated clock: ``sends`` queued requests, the
+    slot looked at again (as each finished transfer makes Scrapy do) between timer firings.
+    Returns the gaps between the times the requests were sent."""
+    import asyncio
+    import heapq
+    import random
+
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+
+    import crawler.runtime.downloader as ours
+
+    random.seed(7)
+    clock = [1000.0]
+    timers: list = []
+    sent: list[float] = []
+
+    class Timer:
+        def __init__(self, at, func, args):
+            self.at, self.func, self.args, self.cancelled = at, func, args, False
+
+        def cancel(self):
+            self.cancelled = True
+
+        def __lt__(self, other):
+            return self.at < other.at
+
+    def call_later(delay, func, *args):
+        timer = Timer(clock[0] + delay, func, args)
+        heapq.heappush(timers, timer)
+        return timer
+
+    def schedule(coro):
+        coro.close()  # nothing is downloaded: the send time is what is measured
+        sent.append(clock[0])
+
+    for module in {ours.__name__, downloader_cls.__module__}:
+        monkeypatch.setattr(f"{module}.monotonic", lambda: clock[0], raising=False)
+        monkeypatch.setattr(f"{module}.call_later", call_later, raising=False)
+        monkeypatch.setattr(f"{module}._schedule_coro", schedule, raising=False)
+    # No download handler is built: nothing is fetched.
+    crawler = get_crawler(settings_dict={"DOWNLOAD_DELAY": delay, "DOWNLOAD_DELAY_JITTER": jitter,
+                                         "DOWNLOAD_HANDLERS_BASE": {}, "CONCURRENT_REQUESTS_PER_DOMAIN": sends})
+
+    def drive():
+        downloader = downloader_cls(crawler)
+        _, slot = downloader._get_slot(Request("http://www.example.gov.cn/a"))
+        for i in range(sends):
+            slot.queue.append((Request(f"http://www.example.gov.cn/{i}"), None))
+        downloader._process_queue(slot)
+        while timers and len(sent) < sends:
+            timer = heapq.heappop(timers)
+            if timer.cancelled:
+                continue
+            # A finished transfer in mid-gap looks at the slot again, as Scrapy's downloader does.
+            clock[0] = timer.at - 0.01
+            downloader._process_queue(slot)
+            clock[0] = timer.at
+            timer.func(*timer.args)
+        slot.queue.clear()
+        downloader.close()
+
+    async def in_loop():  # Scrapy's downloader wants a running event loop
+        drive()
+
+    asyncio.run(in_loop())
+    return [b - a for a, b in zip(sent, sent[1:])]
+
+
+def test_download_delay_jitter_averages_the_delay(monkeypatch):
+    """DOWNLOAD_DELAY 0.25 ± 50 %: every gap between two requests of a portal is drawn once,
+    lies within 0.125–0.375 s, and the gaps average 0.25 s (Scrapy's own downloader redraws at
+    every look at the slot and averages about 0.30 s)."""
+    from crawler.runtime.downloader import Downloader
+
+    gaps = _paced_gaps(Downloader, monkeypatch)
+    assert len(gaps) == 2999
+    assert min(gaps) >= 0.125 - 1e-9 and max(gaps) <= 0.375 + 1e-9
+    assert abs(sum(gaps) / len(gaps) - 0.25) < 0.005
+    assert len({round(g, 6) for g in gaps}) > 2000  # drawn, not fixed
+
+
+def test_download_delay_without_jitter_is_exact(monkeypatch):
+    from crawler.runtime.downloader import Downloader
+
+    gaps = _paced_gaps(Downloader, monkeypatch, sends=50, jitter=0)
+    assert all(abs(g - 0.25) < 1e-9 for g in gaps)
