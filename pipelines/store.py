@@ -1,8 +1,9 @@
 """Write every finished meeting to the store (ITEM_PIPELINES 500), in short batches.
 
 Items are committed in one transaction per batch: every ``STORE_BATCH_SIZE`` items or
-``STORE_BATCH_SECONDS`` seconds, whichever comes first, and when the spider closes.  A commit
-per item cost more CPU than parsing the page.  A crash loses at most the open batch, which
+``STORE_BATCH_SECONDS`` seconds, whichever comes first, and when the spider closes; the
+crawlers of one process share the batch (crawler/store/writer.py).  A commit per item cost
+more CPU than parsing the page.  A crash loses at most the open batch, which
 is not lost data: an article counts as seen only once its record is committed, so the next
 run fetches those articles again.
 
@@ -26,9 +27,8 @@ from collections import Counter
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
-from twisted.internet import task
-
 from crawler.store import FAILED, check_storable, get_store, store_enabled
+from crawler.store.writer import BatchWriter, Entry
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +37,12 @@ class StorePipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self.store = None
+        self.writer: BatchWriter | None = None
         self.run_id = None
         self.counts: Counter = Counter()
-        self.batch_size = max(1, crawler.settings.getint("STORE_BATCH_SIZE", 100))
-        self.batch_seconds = crawler.settings.getfloat("STORE_BATCH_SECONDS", 1.0)
-        # The open batch: id() of each scraped item → (the item, which keeps that id from
-        # being reused, a copy of its fields, the URLs that redirected to it).
-        self.pending: dict[int, tuple[object, dict, list[str]]] = {}
-        self.timer = None
+        # Meetings in the open batch: id() of each scraped item → (the item, which keeps
+        # that id from being reused, its entry in the batch).
+        self.pending: dict[int, tuple[object, Entry]] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -57,11 +55,10 @@ class StorePipeline:
 
     def open_spider(self):
         self.store = get_store(self.crawler)
+        self.writer = BatchWriter.of(self.store, self.crawler.settings)
+        self.writer.open(self)
         self.run_id = self.store.start_run(self.crawler.spider.name)
         logger.info("store: %r, run %s", self.store, self.run_id)
-        if self.batch_seconds > 0:
-            self.timer = task.LoopingCall(self._timed_flush)
-            self.timer.start(self.batch_seconds, now=False)
 
     def process_item(self, item):
         reason = check_storable(ItemAdapter(item))
@@ -69,9 +66,9 @@ class StorePipeline:
             self.crawler.stats.inc_value(f"store/dropped/{reason}")
             raise DropItem(f"cannot be stored ({reason}): {ItemAdapter(item).get('url')}")
         # A shallow copy: the fields are plain values and lists.
-        self.pending[id(item)] = (item, dict(ItemAdapter(item).items()), [])
-        if len(self.pending) >= self.batch_size:
-            self.flush()
+        entry = Entry(dict(ItemAdapter(item).items()), [], id(item), self._stored, self._not_stored)
+        self.pending[id(item)] = (item, entry)
+        self.writer.add(entry)
         return item
 
     def item_scraped(self, item, response, spider):
@@ -79,43 +76,38 @@ class StorePipeline:
         aliases = [u for u in response.meta.get("redirect_urls", ()) if u != response.url]
         if not aliases:
             return
-        entry = self.pending.get(id(item))
-        if entry is not None and entry[0] is item:
-            entry[2].extend(aliases)
+        held = self.pending.get(id(item))
+        if held is not None and held[0] is item:
+            held[1].aliases.extend(aliases)
         elif self.store is not None:  # already committed with its batch
-            self._store([(dict(ItemAdapter(item).items()), aliases)], count=False)
+            self._report(self.store.upsert_each([(dict(ItemAdapter(item).items()), aliases)]), count=False)
 
-    def flush(self):
-        if not self.pending:
-            return
-        entries = [(fields, aliases) for _, fields, aliases in self.pending.values()]
-        self.pending.clear()
-        self._store(entries)
+    def _stored(self, entry, outcome, result):
+        self.pending.pop(entry.key, None)
+        self._report([(outcome, result)], fields=entry.fields)
 
-    def _store(self, entries, count=True):
-        for (fields, _), (outcome, result) in zip(entries, self.store.upsert_each(entries)):
+    def _report(self, results, fields=None, count=True):
+        for outcome, result in results:
             if outcome == FAILED:
                 self.crawler.stats.inc_value("store/failed")
-                logger.error("store: could not store %s: %s", fields.get("url"), result,
+                logger.error("store: could not store %s: %s", (fields or {}).get("url"), result,
                              extra={"spider": self.crawler.spider})
                 continue
             if count:
                 self.counts[outcome] += 1
                 self.crawler.stats.inc_value(f"store/{outcome}")
 
-    def _timed_flush(self):
-        # An exception would stop the LoopingCall for the rest of the crawl.
-        try:
-            self.flush()
-        except Exception:
-            self.crawler.stats.inc_value("store/flush_errors")
-            logger.exception("store: flush failed", extra={"spider": self.crawler.spider})
+    def _not_stored(self, entry, error):
+        # Not the database refusing a meeting (that is FAILED): a fault of the writer itself.
+        self.pending.pop(entry.key, None)
+        self.crawler.stats.inc_value("store/flush_errors")
+        self.crawler.stats.inc_value("store/failed")
+        logger.error("store: could not store %s: the batch failed: %s: %s", entry.fields.get("url"),
+                     type(error).__name__, error, extra={"spider": self.crawler.spider})
 
     def close_spider(self):
-        if self.timer is not None and self.timer.running:
-            self.timer.stop()
-        if self.store is not None:
-            self.flush()
+        if self.writer is not None:
+            self.writer.close(self)
 
     def spider_closed(self, spider, reason):
         # Runs after CoreStats recorded finish_reason/finish_time; before the engine stops.

@@ -205,11 +205,11 @@ def test_pipeline_survives_a_refused_batch_counts_it_and_stores_the_next(tmp_pat
     holder.execute("BEGIN IMMEDIATE")
     for n in (1, 2):
         pipe.process_item(MeetingItem(item(n)))
-    pipe._timed_flush()  # must not raise
+    pipe.writer.flush()  # must not raise
     holder.execute("ROLLBACK")
     holder.close()
     pipe.process_item(MeetingItem(item(3)))
-    pipe._timed_flush()
+    pipe.writer.flush()
     pipe.close_spider()
     pipe.spider_closed(crawler.spider, "finished")
     stats = crawler.stats.get_stats()

@@ -939,28 +939,49 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-# --- one store per crawler ------------------------------------------------------------------
+# --- one store per database in a process ------------------------------------------------
 
+# The crawlers of one process (crawlall runs every portal side by side) share a Store per
+# database: one connection pool, one page cache, one migration check, where a store per
+# crawler opened a hundred connections that each found its cache stale after every other
+# one's commit.  Kept until the last crawler using it stops.
+_shared_stores: dict[tuple, tuple[Store, set[int]]] = {}
 _crawler_stores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _crawler_lock = threading.Lock()
 
 
+def _store_key(settings) -> tuple:
+    return (str(settings.get("MEETINGS_DB") or DEFAULT_DB), settings.getfloat("STORE_LOCK_TIMEOUT", LOCK_TIMEOUT_S),
+            settings.getfloat("STORE_STATEMENT_TIMEOUT", STATEMENT_TIMEOUT_S))
+
+
 def get_store(crawler) -> Store:
-    """The store of this crawler, shared by the pipelines and the incremental middleware,
-    closed when the engine stops."""
+    """The store of this crawler (shared by its pipelines and the incremental middleware,
+    and with the other crawlers of the process on the same database), closed when the last
+    of their engines stops."""
     with _crawler_lock:
         store = _crawler_stores.get(crawler)
+        if store is not None:
+            return store
+        key = _store_key(crawler.settings)
+        store, users = _shared_stores.get(key) or (None, set())
         if store is None:
             store = Store.from_settings(crawler.settings)
-            _crawler_stores[crawler] = store
-            from scrapy import signals
+            _shared_stores[key] = (store, users)
+        users.add(id(crawler))
+        _crawler_stores[crawler] = store
+        from scrapy import signals
 
-            def _close():
-                st = _crawler_stores.pop(crawler, None)
-                if st is not None:
-                    st.close()
+        def _release():
+            with _crawler_lock:
+                _crawler_stores.pop(crawler, None)
+                users.discard(id(crawler))
+                if users or _shared_stores.get(key, (None,))[0] is not store:
+                    return
+                del _shared_stores[key]
+            store.close()
 
-            crawler.signals.connect(_close, signal=signals.engine_stopped, weak=False)
+        crawler.signals.connect(_release, signal=signals.engine_stopped, weak=False)
         return store
 
 
