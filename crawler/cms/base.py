@@ -395,10 +395,60 @@ def fits(sel: ArticleSelectors, response) -> bool:
 def read_article(templates: tuple[ArticleSelectors, ...], response, page_url: str) -> dict:
     """The fields of an article page, read with the first template that fits it (else the first
     template, whose missing title or body then names the drop)."""
+    # A template whose selectors name a class or id the page never carries cannot fit: one
+    # pass over the page's class and id attributes spares each such template its XPaths,
+    # which scan the whole page (trying templates cost as much as reading the page).
+    present = _classes_and_ids(response) if len(templates) > 1 else None
     for sel in templates:
+        if present is not None and not (_may_match(sel.title, present) and _may_match(sel.body, present)):
+            continue
         if fits(sel, response):
             return article_fields(sel, response, page_url)
     return article_fields(templates[0], response, page_url)
+
+
+_CLASS_ATTRS = etree.XPath("//@class")
+_ID_ATTRS = etree.XPath("//@id")
+
+
+def _classes_and_ids(response) -> tuple[set[str], set[str]]:
+    root = response.selector.root
+    return {c for value in _CLASS_ATTRS(root) for c in value.split()}, set(_ID_ATTRS(root))
+
+
+@lru_cache(maxsize=None)
+def _required(css: str) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
+    """Per alternative of a selector group, the classes and ids an element of the page must
+    carry for it to match: those of its compound selectors, not those under ``:not()``."""
+    from cssselect import parse
+    from cssselect.parser import Class, CombinedSelector, Hash
+
+    def walk(tree, classes: set, ids: set) -> None:
+        if isinstance(tree, CombinedSelector):
+            walk(tree.selector, classes, ids)
+            walk(tree.subselector, classes, ids)
+            return
+        if isinstance(tree, Class):
+            classes.add(tree.class_name)
+        elif isinstance(tree, Hash):
+            ids.add(tree.id)
+        # The subject of a class, an id, an attribute, a pseudo-class or a :not() (whose
+        # negated part, its subselector, is not walked).
+        inner = getattr(tree, "selector", None)
+        if inner is not None:
+            walk(inner, classes, ids)
+
+    out = []
+    for alternative in parse(css):
+        classes, ids = set(), set()
+        walk(alternative.parsed_tree, classes, ids)
+        out.append((frozenset(classes), frozenset(ids)))
+    return tuple(out)
+
+
+def _may_match(css: str, present: tuple[set[str], set[str]]) -> bool:
+    classes, ids = present
+    return any(c <= classes and i <= ids for c, i in _required(css))
 
 
 def article_fields(sel: ArticleSelectors, response, page_url: str) -> dict:
