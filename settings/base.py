@@ -81,7 +81,9 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 SPIDER_MIDDLEWARES = {
-    # Outermost: a ticket for every listing/article request yielded, closed by its response
+    # Outermost: a page's parsed tree freed once its callback is done (crawler/runtime/pages.py).
+    "crawler.runtime.pages.ReleasePageMiddleware": 40,
+    # Then a ticket for every listing/article request yielded, closed by its response
     # or its errback (crawler/ops/ledger.py).
     "crawler.ops.ledger.LedgerSpiderMiddleware": 45,
     # Skip stored articles, stop at known listing pages (crawler/store/incremental.py).

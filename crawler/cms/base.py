@@ -21,7 +21,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 
 from crawler.ops import ledger
 
-from crawler.runtime import parsepool
+from crawler.runtime import pages, parsepool
 from crawler.cms import fallback
 from crawler.extract import links, meeting, text
 from crawler.items import MeetingItem
@@ -374,9 +374,12 @@ def parse_page(templates: tuple[ArticleSelectors, ...], pipelines: tuple[str, ..
     """What a parser worker does with an article page: ``(drop reason, None, [])``, or
     ``(None, item fields, stats calls)`` after the item pipelines ``pipelines``."""
     response = scrapy.http.HtmlResponse(url=url, body=body, encoding=encoding)
-    fields = read_article(templates, response, page_url)
-    reason = missing_reason(fields)
-    rescued = fallback.recover(fields, response, page_url) if reason else None
+    try:
+        fields = read_article(templates, response, page_url)
+        reason = missing_reason(fields)
+        rescued = fallback.recover(fields, response, page_url) if reason else None
+    finally:
+        pages.release(response)
     if rescued:
         fields, reason = rescued, None
     if reason:
