@@ -145,8 +145,9 @@ LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19's remote control runs Python sent over HTTP and leaves a token file per run
 # under ~/.local/state/scrapy/job_files (a killed run leaves its file): off, like the telnet
-# console; -s REMOTE_CONTROL_ENABLED=True for a debugging session.
-REMOTE_CONTROL_ENABLED = False
+# console; SCRAPY_REMOTE_CONTROL=1 in the environment for a debugging session.  Off, it is
+# not even loaded: its module imports aiohttp, a quarter of a second of every process's start.
+REMOTE_CONTROL_ENABLED = os.environ.get("SCRAPY_REMOTE_CONTROL") == "1"
 
 # --- scheduled operation: crawlall, health checks (docs/operations.md) -------------------
 EXTENSIONS = {
@@ -157,6 +158,7 @@ EXTENSIONS = {
     "crawler.ops.health.HealthCheckExtension": 900,
     # Python's cyclic GC every 5,000 allocations instead of 700 while crawling (crawler/runtime/gcthreshold.py).
     "crawler.runtime.gcthreshold.GcThreshold": 0,
+    **({} if REMOTE_CONTROL_ENABLED else {"scrapy.extensions.remote_control.RemoteControl": None}),
 }
 GC_GEN0_THRESHOLD = 5000
 HEALTH_ENABLED = True
