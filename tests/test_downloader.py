@@ -83,9 +83,12 @@ def test_per_domain_limit_holds_without_download_delay(tmp_path, limit):
     assert server.peak == limit
 
 
-def _paced_gaps(downloader_cls, monkeypatch, sends=3000, jitter=0.5, delay=0.25):
+def _paced_gaps(downloader_cls, monkeypatch, sends=3000, jitter=0.5, delay=0.25, late=0.0, pause=None, stall=None):
     """Drive a real Downloader's slot on a simulated clock: ``sends`` queued requests, the
-    slot looked at again (as each finished transfer makes Scrapy do) between timer firings.
+    slot looked at again (as each finished transfer makes Scrapy do) between timer firings,
+    each timer firing up to ``late`` seconds after its time (a busy reactor); ``pause``
+    (n, seconds): the first n requests queued, the rest that long after the n-th was sent;
+    ``stall`` (n, seconds): the timer of the n-th request fires that late.
     Returns the gaps between the times the requests were sent."""
     import asyncio
     import heapq
@@ -131,17 +134,31 @@ def _paced_gaps(downloader_cls, monkeypatch, sends=3000, jitter=0.5, delay=0.25)
     def drive():
         downloader = downloader_cls(crawler)
         _, slot = downloader._get_slot(Request("http://www.example.gov.cn/a"))
-        for i in range(sends):
+        waiting = pause
+        first = pause[0] if pause else sends
+        for i in range(first):
             slot.queue.append((Request(f"http://www.example.gov.cn/{i}"), None))
         downloader._process_queue(slot)
-        while timers and len(sent) < sends:
+        while len(sent) < sends:
+            if waiting and len(sent) == first and not slot.queue:
+                clock[0] += waiting[1]  # idle: whatever timer was set fires with nothing to send
+                while timers:
+                    timer = heapq.heappop(timers)
+                    if not timer.cancelled:
+                        timer.func(*timer.args)
+                for i in range(first, sends):
+                    slot.queue.append((Request(f"http://www.example.gov.cn/{i}"), None))
+                downloader._process_queue(slot)
+                waiting = None
+                continue
             timer = heapq.heappop(timers)
             if timer.cancelled:
                 continue
             # A finished transfer in mid-gap looks at the slot again, as Scrapy's downloader does.
-            clock[0] = timer.at - 0.01
+            clock[0] = max(clock[0], timer.at - 0.01)
             downloader._process_queue(slot)
-            clock[0] = timer.at
+            lateness = stall[1] if stall and len(sent) == stall[0] else random.uniform(0, late)
+            clock[0] = max(clock[0], timer.at + lateness)
             timer.func(*timer.args)
         slot.queue.clear()
         downloader.close()
@@ -171,3 +188,40 @@ def test_download_delay_without_jitter_is_exact(monkeypatch):
 
     gaps = _paced_gaps(Downloader, monkeypatch, sends=50, jitter=0)
     assert all(abs(g - 0.25) < 1e-9 for g in gaps)
+
+
+def test_a_busy_reactor_does_not_slow_a_portal_down_nor_crowd_it(monkeypatch):
+    """Timers up to 80 ms late: the gaps still average the delay (Scrapy's own would average
+    0.25 + its lateness), and none is shorter than the jitter's shortest, 0.125 s."""
+    from crawler.runtime.downloader import Downloader
+
+    gaps = _paced_gaps(Downloader, monkeypatch, late=0.08)
+    assert abs(sum(gaps) / len(gaps) - 0.25) < 0.01
+    assert min(gaps) >= 0.125 - 1e-9
+
+
+def test_an_idle_portal_gets_no_burst_after_it(monkeypatch):
+    """Ten requests, ten idle seconds, then forty: no catching up on the idle time."""
+    from crawler.runtime.downloader import Downloader
+
+    gaps = _paced_gaps(Downloader, monkeypatch, sends=50, late=0.08, pause=(10, 10.0))
+    after = gaps[10:]
+    assert len(after) == 39 and min(after) >= 0.125 - 1e-9
+    assert sum(after) / len(after) > 0.2
+
+
+def test_a_long_stall_is_made_up_only_in_part(monkeypatch):
+    """The reactor stalls 3 s before the 20th request: the portal makes up CATCH_UP gaps of
+    it at the shortest gap the jitter allows (0.125 s), never the whole 3 s in a burst.  The
+    jitter's draws are all 0 here, so that every gap is known."""
+    import random
+
+    from crawler.runtime.downloader import CATCH_UP, Downloader
+
+    monkeypatch.setattr(random, "uniform", lambda a, b: 0.0)
+    gaps = _paced_gaps(Downloader, monkeypatch, sends=60, stall=(20, 3.0))
+    stalled = gaps.index(max(gaps))
+    assert gaps[stalled] > 3.0 and all(g == 0.25 for g in gaps[:stalled])
+    after = gaps[stalled + 1:stalled + 25]
+    assert min(after) == 0.125
+    assert abs((len(after) * 0.25 - sum(after)) - CATCH_UP * 0.25) < 1e-9
