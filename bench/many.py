@@ -7,8 +7,13 @@ LATENCY ms per response; their registry entries go into a temporary file; `scrap
 crawls them in one process with the production politeness settings (settings/base.py:
 DOWNLOAD_DELAY, AutoThrottle, per-portal concurrency) into a fresh SQLite store. Printed:
 wall time against the politeness bound (the slowest portal's requests × DOWNLOAD_DELAY, plus one
-latency), CPU seconds per page, peak RSS (crawl process + parser worker), and whether every
-portal's meetings were stored exactly once.
+latency), CPU seconds per page, peak RSS (the largest sum, sampled every 0.1 s, over crawlall and
+every process it started: crawl processes, parser workers), the replica's own CPU during the
+crawl, and whether every portal's meetings were stored exactly once.
+
+The replica renders every page before the crawl starts (``--prerender``, the default), as a
+portal's server would have its pages ready: its CPU on this machine stands for servers that are
+elsewhere, and is printed so that what it still takes from the crawl is seen.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -37,6 +43,7 @@ def main() -> int:
     ap.add_argument("--articles", type=int, default=50, help="meeting articles per portal")
     ap.add_argument("--latency", type=float, default=100, help="ms added to every response")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-prerender", action="store_true", help="the replica renders each page when asked")
     ap.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                     help="a Scrapy setting for the crawl, to measure a change against the defaults")
     args = ap.parse_args()
@@ -44,10 +51,16 @@ def main() -> int:
     from scrapy.utils.project import get_project_settings
 
     delay = get_project_settings().getfloat("DOWNLOAD_DELAY")
+    # Every crawl process starts from the project's bytecode, as an installed project's do;
+    # where PYTHONDONTWRITEBYTECODE is set, each would otherwise compile the project again.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "crawler", "pipelines", "spiders", "settings"],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     site = build_site(args.articles, args.seed, extra_portals=args.portals)
     names = list(site.extras)
+    prerender = () if args.no_prerender else tuple(names)
     with tempfile.TemporaryDirectory() as tmp, \
-            running_replica(args.articles, args.seed, args.latency, extra_portals=args.portals) as origin:
+            running_replica(args.articles, args.seed, args.latency, extra_portals=args.portals,
+                            prerender=prerender, timeout=600) as origin:
         tmp = Path(tmp)
         registry = tmp / "portals-extra.toml"
         registry.write_text(registry_toml(site.extras), encoding="utf-8")
@@ -56,11 +69,20 @@ def main() -> int:
                "-s", f"PORTAL_REGISTRY={registry}", "-s", f"PORTAL_MIRROR={origin}", "-s", f"MEETINGS_DB={db}",
                "-s", f"CRAWLALL_LOCK_FILE={tmp}/lock", "-s", f"CRAWLALL_LOG_FILE={tmp}/crawlall.log",
                "-s", "LOG_LEVEL=WARNING", "--no-progress", *(x for kv in args.set for x in ("-s", kv))]
+        replica = [pid for pid in _children(os.getpid()) if b"crawler.replica" in _cmdline(pid)]
+        replica_before = sum(map(_cpu_seconds, replica))
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.monotonic()
-        result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=dict(os.environ))
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=dict(os.environ))
+        sampler = RssSampler(proc.pid)
+        sampler.start()
+        out, err = proc.communicate()
         wall = time.monotonic() - start
+        sampler.stop()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        replica_cpu = sum(map(_cpu_seconds, replica)) - replica_before
+        result = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
         store = Store(db)
@@ -74,8 +96,6 @@ def main() -> int:
 
     requests = {name: (runs.get(name, {}).get("stats") or {}).get("downloader/request_count", 0) for name in names}
     pages = sum((runs.get(n, {}).get("stats") or {}).get("downloader/response_count", 0) for n in names)
-    rss = max(((r.get("stats") or {}).get("memusage/max", 0) / 2**20 for r in runs.values()), default=0)
-    worker = max(((r.get("stats") or {}).get("parse_pool/worker_max_rss_mb", 0) for r in runs.values()), default=0)
     slowest = max(requests, key=requests.get)
     bound = (requests[slowest] - 1) * delay + args.latency / 1000
     missing = {n: len(set(site.meeting_urls(n)) - set(stored.get(n, []))) for n in names}
@@ -88,8 +108,10 @@ def main() -> int:
     print(f"wall time: {wall:.1f} s; politeness bound: {bound:.1f} s; ratio: {wall / bound:.2f}")
     elapsed = sorted((runs.get(n, {}).get("stats") or {}).get("elapsed_time_seconds", 0) for n in names)
     print(f"per-portal crawl time: median {elapsed[len(elapsed) // 2]:.1f} s, slowest {elapsed[-1]:.1f} s")
-    print(f"CPU: {cpu:.1f} s in all, {cpu / max(1, pages) * 1000:.2f} ms per page ({pages} pages)")
-    print(f"peak RSS: {rss + worker:.0f} MB (crawl process {rss:.0f} MB + parser worker {worker:.0f} MB)")
+    print(f"CPU: {cpu:.1f} s in all, {cpu / max(1, pages) * 1000:.2f} ms per page ({pages} pages); "
+          f"the replica meanwhile: {replica_cpu:.1f} s")
+    print(f"peak RSS: {sampler.peak_mb:.0f} MB (crawlall and its processes together, "
+          f"at most {sampler.processes} at once)")
     print(f"stored: {sum(len(u) for u in stored.values())} meetings; portals with a miss: "
           f"{sum(1 for v in missing.values() if v)}, with an extra record: {sum(1 for v in extra.values() if v)}, "
           f"with a duplicate: {sum(1 for v in doubled.values() if v)}")
@@ -102,6 +124,72 @@ def main() -> int:
     if result.returncode != 0:
         print(result.stdout[-3000:])
     return 0 if complete and result.returncode == 0 else 1
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant of ``pid`` (from /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class RssSampler(threading.Thread):
+    """The largest RSS of a process and its descendants together, sampled every 0.1 s."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak_mb, self.processes = pid, 0.0, 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.1):
+            pids = [self.pid, *_children(self.pid)]
+            self.peak_mb = max(self.peak_mb, sum(map(_rss_mb, pids)))
+            self.processes = max(self.processes, len(pids))
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
 
 
 if __name__ == "__main__":

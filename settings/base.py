@@ -177,6 +177,10 @@ CRAWLALL_SPIDER_TIMEOUT = 3 * 3600
 CRAWLALL_LOG_FILE = "logs/crawlall-%Y%m%d-%H%M%S.log"
 # The log file gets this level or LOG_LEVEL, whichever is lower (cron: -s LOG_LEVEL=WARNING).
 CRAWLALL_LOG_FILE_LEVEL = "INFO"
+# Crawl processes of one crawlall (crawler/ops/shards.py): 0 picks one per
+# CRAWLALL_PORTALS_PER_PROCESS portals, at most one per core (one core runs one Scrapy).
+CRAWLALL_PROCESSES = 0
+CRAWLALL_PORTALS_PER_PROCESS = 20
 # Alerts (crawler/ops/alerts.py, docs/operations.md): apprise URLs — mailto://, dingtalk://,
 # wecombot://, feishu://, slack://, json:// … — separated by spaces or commas; the
 # environment variable ALERT_URLS is the default.  A failure that persists is reported again

@@ -1,5 +1,7 @@
-"""`scrapy crawlall`: every portal spider in one process — the daily cron job.
+"""`scrapy crawlall`: every portal spider — the daily cron job.
 
+* runs the portals in one process, or split between ``CRAWLALL_PROCESSES`` crawl processes
+  when they are many (crawler/ops/shards.py), under one lock, one summary, one alert;
 * holds an exclusive ``flock`` on ``CRAWLALL_LOCK_FILE``: an overlapping run exits at once
   with status 3 and says who holds the lock;
 * limits each spider to ``CRAWLALL_SPIDER_TIMEOUT`` seconds (Scrapy's CLOSESPIDER_TIMEOUT);
@@ -68,6 +70,10 @@ class Command(ScrapyCommand):
                             help="no live progress display even on a terminal")
         parser.add_argument("--verbose", action="store_true",
                             help="on a terminal too, the log lines instead of the progress display")
+        # A shard of a crawlall that runs its portals in several processes (crawler/ops/shards.py):
+        # no lock, no summary, no alert; its portals' stats go to this file descriptor.
+        parser.add_argument("--shard-report", type=int, metavar="FD", help=argparse.SUPPRESS)
+        parser.add_argument("--shard-progress", action="store_true", help=argparse.SUPPRESS)
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
@@ -98,6 +104,9 @@ class Command(ScrapyCommand):
             raise UsageError(f"-a takes NAME=VALUE, got {', '.join(bad)}")
         spargs = dict(arg.split("=", 1) for arg in opts.spargs)
         names = self.spider_names(opts.only)
+        if opts.shard_report is not None:
+            self.exitcode = self._crawl_shard(names, spargs, opts)
+            return
 
         from crawler.ops.lock import LockHeld, RunLock
 
@@ -138,6 +147,55 @@ class Command(ScrapyCommand):
             self._serve_replica(opts.replica_articles, opts.replica_seed, opts.replica_generation)
         logger.info("crawlall: %s (log file %s)", ", ".join(names),
                     file_handler.baseFilename if file_handler else "none")
+        from crawler.ops import shards
+
+        # The replica is served on this process's reactor: its crawl stays in this process.
+        processes = 1 if opts.replica else shards.process_count(self.settings, len(names))
+        if processes > 1:
+            final, bootstrap_failed = self._crawl_in_shards(names, spargs, processes, file_handler)
+        else:
+            final, bootstrap_failed = self._crawl_here(names, spargs, opts, file_handler)
+
+        from crawler.ops.summary import format_table, portal_summary
+
+        rows = []
+        for name in names:
+            stats = final.get(name) or {}
+            row = portal_summary(name, stats, stats.get("finish_reason"))
+            if not stats:  # the crawler never started (bootstrap error), or its process died
+                why = "its crawl process ended without a report" if processes > 1 else "the spider did not start"
+                row.update(health="fail", finish_reason=None, failed_checks=["finish_reason"],
+                           failures=[f"finish_reason: {why} (see the log)"])
+            elif row["health"] == "fail" and not row["failed_checks"]:  # HEALTH_ENABLED off
+                row.update(failed_checks=["finish_reason"],
+                           failures=[f"finish_reason: closed with {row['finish_reason']!r}"])
+            rows.append(row)
+        failed = [r for r in rows if r["health"] == "fail"]
+        exitcode = EXIT_FAILED if (failed or bootstrap_failed) else EXIT_OK
+        stored = self._store_summary(rows, started, exitcode, file_handler)
+
+        table = format_table(rows)
+        if failed:
+            verdict = "crawlall: FAILED — " + "; ".join(
+                f"{r['portal']} [{', '.join(r['failed_checks'])}]"
+                for r in failed) + f" (exit {exitcode})"
+        elif exitcode:
+            verdict = f"crawlall: FAILED — a spider did not start (exit {exitcode})"
+        else:
+            verdict = f"crawlall: ok — {len(rows)} portal(s) healthy (exit 0)"
+        sys.stdout.write(f"\n{table}\n\n{verdict}\n")
+        if getattr(self, "display", False):
+            sys.stdout.write(self._where(rows, file_handler))
+        sys.stdout.flush()
+        if file_handler is not None:
+            _file_only(file_handler, f"run summary\n{table}\n{verdict}",
+                       logging.ERROR if exitcode else logging.INFO)
+        self._alert(rows, stored, started, exitcode, file_handler)
+        return exitcode
+
+    def _crawl_here(self, names, spargs, opts, file_handler, report=None) -> tuple[dict, bool]:
+        """Every portal's crawler in this process; their final stats by portal, and whether
+        any failed to bootstrap."""
         crawlers = []
         for name in names:
             crawler = self.crawler_process.create_crawler(name)
@@ -153,47 +211,50 @@ class Command(ScrapyCommand):
             progress = ProgressDisplay(crawlers, f"crawlall: {len(names)} portal(s){source}{log}", sys.stderr,
                                        interval=self.settings.getfloat("CRAWLALL_PROGRESS_INTERVAL", 0.5))
             progress.start()
+        if report is not None:
+            report.crawlers = crawlers
+            report.start()
         try:
             self.crawler_process.start()
         finally:
             if progress is not None:
                 progress.stop()
+        final = {name: (crawler.stats.get_stats() if crawler.stats else {}) for name, crawler in zip(names, crawlers)}
+        if report is not None:
+            report.finish(self.crawler_process.bootstrap_failed)
+        return final, bool(self.crawler_process.bootstrap_failed)
 
-        from crawler.ops.summary import format_table, portal_summary
+    def _crawl_in_shards(self, names, spargs, processes, file_handler) -> tuple[dict, bool]:
+        """The portals split between ``processes`` shard processes (crawler/ops/shards.py)."""
+        from crawler.ops import shards
+        from crawler.ops.progress import ProgressDisplay
 
-        rows = []
-        for name, crawler in zip(names, crawlers):
-            stats = crawler.stats.get_stats() if crawler.stats else {}
-            row = portal_summary(name, stats, stats.get("finish_reason"))
-            if not stats:  # the crawler never started (bootstrap error: see the log)
-                row.update(health="fail", finish_reason=None, failed_checks=["finish_reason"],
-                           failures=["finish_reason: the spider did not start (see the log)"])
-            elif row["health"] == "fail" and not row["failed_checks"]:  # HEALTH_ENABLED off
-                row.update(failed_checks=["finish_reason"],
-                           failures=[f"finish_reason: closed with {row['finish_reason']!r}"])
-            rows.append(row)
-        failed = [r for r in rows if r["health"] == "fail"]
-        exitcode = EXIT_FAILED if (failed or self.crawler_process.bootstrap_failed) else EXIT_OK
-        stored = self._store_summary(rows, started, exitcode, file_handler)
+        if file_handler is not None:  # the shards log into this run's file too
+            self.settings.set("CRAWLALL_LOG_FILE", file_handler.baseFilename.replace("%", "%%"), priority="cmdline")
+        groups = shards.split(names, processes)
+        proxies = {name: shards.ShardedCrawler(name) for name in names}
+        display = None
+        if getattr(self, "display", False):
+            log = f" · full log: {_shown_path(file_handler.baseFilename)}" if file_handler else ""
+            display = ProgressDisplay(list(proxies.values()),
+                                      f"crawlall: {len(names)} portal(s) in {len(groups)} processes{log}",
+                                      sys.stderr, interval=self.settings.getfloat("CRAWLALL_PROGRESS_INTERVAL", 0.5))
+        return shards.run_shards(self.settings, groups, spargs, display=display, crawlers=proxies)
 
-        table = format_table(rows)
-        if failed:
-            verdict = "crawlall: FAILED — " + "; ".join(
-                f"{r['portal']} [{', '.join(r['failed_checks'])}]"
-                for r in failed) + f" (exit {exitcode})"
-        elif exitcode:
-            verdict = f"crawlall: FAILED — a spider did not start (exit {exitcode})"
-        else:
-            verdict = f"crawlall: ok — {len(rows)} portal(s) healthy (exit 0)"
-        sys.stdout.write(f"\n{table}\n\n{verdict}\n")
-        if progress is not None:
-            sys.stdout.write(self._where(rows, file_handler))
-        sys.stdout.flush()
-        if file_handler is not None:
-            _file_only(file_handler, f"run summary\n{table}\n{verdict}",
-                       logging.ERROR if exitcode else logging.INFO)
-        self._alert(rows, stored, started, exitcode, file_handler)
-        return exitcode
+    def _crawl_shard(self, names, spargs, opts) -> int:
+        """One shard of a crawlall in several processes: its portals' stats to the parent."""
+        from crawler.ops.shards import ShardReport
+
+        report = ShardReport(opts.shard_report, [], self.settings.getfloat("CRAWLALL_PROGRESS_INTERVAL", 0.5)
+                             if opts.shard_progress else None)
+        file_handler = self._log_to_file()
+        try:
+            _, bootstrap_failed = self._crawl_here(names, spargs, opts, file_handler, report=report)
+        finally:
+            if file_handler is not None:
+                logging.getLogger().removeHandler(file_handler)
+                file_handler.close()
+        return EXIT_FAILED if bootstrap_failed else EXIT_OK
 
     def _alert(self, rows, stored, started, exitcode, file_handler) -> None:
         """One message to ALERT_URLS about new failures and warnings, repeats and recoveries;
