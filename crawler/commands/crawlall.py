@@ -105,7 +105,7 @@ class Command(ScrapyCommand):
         spargs = dict(arg.split("=", 1) for arg in opts.spargs)
         names = self.spider_names(opts.only)
         if opts.shard_report is not None:
-            self.exitcode = self._crawl_shard(names, spargs, opts)
+            self._crawl_shard(names, spargs, opts)  # ends the process with its exit status
             return
 
         from crawler.ops.lock import LockHeld, RunLock
@@ -241,7 +241,7 @@ class Command(ScrapyCommand):
                                       sys.stderr, interval=self.settings.getfloat("CRAWLALL_PROGRESS_INTERVAL", 0.5))
         return shards.run_shards(self.settings, groups, spargs, display=display, crawlers=proxies)
 
-    def _crawl_shard(self, names, spargs, opts) -> int:
+    def _crawl_shard(self, names, spargs, opts):
         """One shard of a crawlall in several processes: its portals' stats to the parent."""
         from crawler.ops.shards import ShardReport
 
@@ -254,7 +254,12 @@ class Command(ScrapyCommand):
             if file_handler is not None:
                 logging.getLogger().removeHandler(file_handler)
                 file_handler.close()
-        return EXIT_FAILED if bootstrap_failed else EXIT_OK
+        # Its crawls are closed, its store too, its report sent: tearing down the interpreter's
+        # objects (its crawlers, their caches) took 0.7 s while the parent waited on it.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_FAILED if bootstrap_failed else EXIT_OK)
 
     def _alert(self, rows, stored, started, exitcode, file_handler) -> None:
         """One message to ALERT_URLS about new failures and warnings, repeats and recoveries;
