@@ -261,3 +261,38 @@ def test_pipelines_with_scrapy_crawler(sqlite_db, caplog):
     assert "http://www.ytlaishan.gov.cn/dup.html" in store.fresh_urls(
         ["http://www.ytlaishan.gov.cn/dup.html"], 30)
     store.close()
+
+
+def test_crawlers_of_one_process_share_a_store_and_a_batch(sqlite_db):
+    """crawlall's crawlers on one database: one Store, one batch committed when any of them
+    closes, each meeting's outcome counted by the crawler that scraped it; the store is
+    closed when the last engine stops, not the first."""
+    from scrapy import Spider, signals
+
+    from crawler.store import _shared_stores
+
+    def open_pipeline(name):
+        crawler = get_crawler(type("S", (Spider,), {"name": name}),
+                              {"MEETINGS_DB": sqlite_db, "STORE_BATCH_SECONDS": 0, "STORE_BATCH_SIZE": 100})
+        crawler.spider = crawler._create_spider()
+        crawler.stats.open_spider()
+        pipe = StorePipeline.from_crawler(crawler)
+        pipe.open_spider()
+        return crawler, pipe
+
+    (c1, laishan), (c2, yingkou) = open_pipeline("laishan"), open_pipeline("yingkou")
+    assert laishan.store is yingkou.store and laishan.writer is yingkou.writer
+    laishan.process_item(MeetingItem(make_item(1)))
+    laishan.process_item(MeetingItem(make_item(2)))
+    yingkou.process_item(MeetingItem(make_item(3, portal="yingkou", url="http://www.yingkou.gov.cn/3.html")))
+    assert laishan.store.count() == 0  # all three wait in the one batch
+    laishan.close_spider()  # commits the batch, the other crawler's meeting too
+    assert laishan.store.count() == 3
+    assert c1.stats.get_value("store/new") == 2 and c2.stats.get_value("store/new") == 1
+    assert not laishan.pending and not yingkou.pending
+    yingkou.close_spider()
+    store = laishan.store
+    c1.signals.send_catch_log(signals.engine_stopped)
+    assert any(s is store for s, _ in _shared_stores.values())  # yingkou still uses it
+    c2.signals.send_catch_log(signals.engine_stopped)
+    assert not any(s is store for s, _ in _shared_stores.values())
