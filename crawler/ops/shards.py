@@ -29,11 +29,11 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from scrapy.settings import BaseSettings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 logger = logging.getLogger(__name__)
 
-CMDLINE = 40  # Scrapy's "cmdline" settings priority
+CMDLINE = SETTINGS_PRIORITIES["cmdline"]
 _DATES = ("start_time", "finish_time")
 
 
