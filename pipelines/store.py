@@ -80,22 +80,22 @@ class StorePipeline:
         if held is not None and held[0] is item:
             held[1].aliases.extend(aliases)
         elif self.store is not None:  # already committed with its batch
-            self._report(self.store.upsert_each([(dict(ItemAdapter(item).items()), aliases)]), count=False)
+            fields = dict(ItemAdapter(item).items())
+            ((outcome, result),) = self.store.upsert_each([(fields, aliases)])
+            self._report(fields, outcome, result, count=False)
 
     def _stored(self, entry, outcome, result):
         self.pending.pop(entry.key, None)
-        self._report([(outcome, result)], fields=entry.fields)
+        self._report(entry.fields, outcome, result)
 
-    def _report(self, results, fields=None, count=True):
-        for outcome, result in results:
-            if outcome == FAILED:
-                self.crawler.stats.inc_value("store/failed")
-                logger.error("store: could not store %s: %s", (fields or {}).get("url"), result,
-                             extra={"spider": self.crawler.spider})
-                continue
-            if count:
-                self.counts[outcome] += 1
-                self.crawler.stats.inc_value(f"store/{outcome}")
+    def _report(self, fields, outcome, result, count=True):
+        if outcome == FAILED:
+            self.crawler.stats.inc_value("store/failed")
+            logger.error("store: could not store %s: %s", fields.get("url"), result,
+                         extra={"spider": self.crawler.spider})
+        elif count:
+            self.counts[outcome] += 1
+            self.crawler.stats.inc_value(f"store/{outcome}")
 
     def _not_stored(self, entry, error):
         # Not the database refusing a meeting (that is FAILED): a fault of the writer itself.
