@@ -202,14 +202,8 @@ class Command(ScrapyCommand):
             crawlers.append(crawler)
             self.crawler_process.crawl(crawler, **spargs)
 
-        from crawler.ops.progress import ProgressDisplay
-
-        progress = None
-        if getattr(self, "display", False):
-            source = " from the offline replica" if opts.replica else ""
-            log = f" · full log: {_shown_path(file_handler.baseFilename)}" if file_handler else ""
-            progress = ProgressDisplay(crawlers, f"crawlall: {len(names)} portal(s){source}{log}", sys.stderr,
-                                       interval=self.settings.getfloat("CRAWLALL_PROGRESS_INTERVAL", 0.5))
+        progress = self._progress(crawlers, " from the offline replica" if opts.replica else "", file_handler)
+        if progress is not None:
             progress.start()
         if report is not None:
             report.crawlers = crawlers
@@ -227,19 +221,23 @@ class Command(ScrapyCommand):
     def _crawl_in_shards(self, names, spargs, processes, file_handler) -> tuple[dict, bool]:
         """The portals split between ``processes`` shard processes (crawler/ops/shards.py)."""
         from crawler.ops import shards
-        from crawler.ops.progress import ProgressDisplay
 
         if file_handler is not None:  # the shards log into this run's file too
             self.settings.set("CRAWLALL_LOG_FILE", file_handler.baseFilename.replace("%", "%%"), priority="cmdline")
         groups = shards.split(names, processes)
         proxies = {name: shards.ShardedCrawler(name) for name in names}
-        display = None
-        if getattr(self, "display", False):
-            log = f" · full log: {_shown_path(file_handler.baseFilename)}" if file_handler else ""
-            display = ProgressDisplay(list(proxies.values()),
-                                      f"crawlall: {len(names)} portal(s) in {len(groups)} processes{log}",
-                                      sys.stderr, interval=self.settings.getfloat("CRAWLALL_PROGRESS_INTERVAL", 0.5))
-        return shards.run_shards(self.settings, groups, spargs, display=display, crawlers=proxies)
+        display = self._progress(list(proxies.values()), f" in {len(groups)} processes", file_handler)
+        return shards.run_shards(self.settings, groups, spargs, proxies, display=display)
+
+    def _progress(self, crawlers, where: str, file_handler):
+        """The live display of ``crawlers`` on a terminal, or None."""
+        if not getattr(self, "display", False):
+            return None
+        from crawler.ops.progress import ProgressDisplay
+
+        log = f" · full log: {_shown_path(file_handler.baseFilename)}" if file_handler else ""
+        return ProgressDisplay(crawlers, f"crawlall: {len(crawlers)} portal(s){where}{log}", sys.stderr,
+                               interval=self.settings.getfloat("CRAWLALL_PROGRESS_INTERVAL", 0.5))
 
     def _crawl_shard(self, names, spargs, opts):
         """One shard of a crawlall in several processes: its portals' stats to the parent."""

@@ -9,8 +9,8 @@ holds the lock, draws the progress display, prints the summary, records it and a
 A shard writes JSON lines to the pipe it was given: ``{"progress": {portal: stats}}`` every
 ``CRAWLALL_PROGRESS_INTERVAL`` when the parent draws a display, and ``{"final": {portal:
 stats}, "bootstrap_failed": bool}`` once its crawls are over.  A shard that ends without its
-final line (killed, crashed) leaves its portals without stats, which the summary reports as
-portals that did not start: failed, never silently fine.
+final line (killed, crashed) leaves its portals without stats: the summary fails each of them
+("its crawl process ended without a report") and the run, never silently fine.
 
 ``CRAWLALL_PROCESSES`` 0 (the default) picks one process per ``CRAWLALL_PORTALS_PER_PROCESS``
 portals, at most one per core: the five portals of the project run in one process, as before;
@@ -80,10 +80,6 @@ def shard_command(settings, names: list[str], spargs: dict[str, str], report_fd:
     return cmd
 
 
-def _jsonable_stats(stats: dict) -> dict:
-    return json.loads(json.dumps(stats, default=str))
-
-
 def _revived(stats: dict) -> dict:
     for key in _DATES:
         if isinstance(stats.get(key), str):
@@ -113,12 +109,13 @@ class ShardReport:
                 stats = crawler.stats.get_stats() if crawler.stats else {}
             except (AttributeError, RuntimeError):
                 stats = {}
-            out[crawler.spidercls.name] = _jsonable_stats(stats)
+            out[crawler.spidercls.name] = stats
         return out
 
     def _send(self, message: dict) -> None:
         try:
-            self.out.write(json.dumps(message, ensure_ascii=False) + "\n")
+            # default=str: the stats' datetimes go as ISO text, revived by the parent.
+            self.out.write(json.dumps(message, ensure_ascii=False, default=str) + "\n")
             self.out.flush()
         except (OSError, ValueError):  # the parent is gone: crawl on, report nothing
             pass
@@ -160,13 +157,13 @@ class ShardedCrawler:
         self.stats = _Stats()
 
 
-def run_shards(settings, groups: list[list[str]], spargs: dict[str, str], display=None,
-               crawlers: dict[str, ShardedCrawler] | None = None) -> tuple[dict[str, dict], bool]:
-    """Run one shard per group on this process's reactor until all have ended; the final
-    stats of each portal whose shard reported, and whether any shard failed to bootstrap."""
+def run_shards(settings, groups: list[list[str]], spargs: dict[str, str], crawlers: dict[str, ShardedCrawler],
+               display=None) -> tuple[dict[str, dict], bool]:
+    """Run one shard per group on this process's reactor until all have ended, keeping
+    ``crawlers`` (by portal) up to date for ``display``; the final stats of each portal whose
+    shard reported, and whether any shard failed to bootstrap or ended without a report."""
     from twisted.internet import protocol, reactor
 
-    crawlers = crawlers or {n: ShardedCrawler(n) for g in groups for n in g}
     final: dict[str, dict] = {}
     failed = [False]
     running = [len(groups)]
