@@ -143,15 +143,24 @@ def test_quiet_day_is_healthy_and_a_second_run_is_locked_out(tmp_path):
             while not (lock_file.exists() and f"pid {holder.pid}" in lock_file.read_text()):
                 assert holder.poll() is None and time.monotonic() < deadline, "first run never took the lock"
                 time.sleep(0.05)
-            second = crawlall(tmp_path, "--only", "laishan", "-s", f"PORTAL_MIRROR={origin}", db=db)
-            assert second.returncode == 3, second.stderr[-2000:]
-            assert "another crawlall run holds the lock" in second.stderr
-            assert f"pid {holder.pid}" in second.stderr
+            # Tried at once, while the run is still fetching (each response takes 400 ms): a
+            # second crawlall's own start-up would take longer than the quiet run itself.
+            with pytest.raises(LockHeld) as held:
+                RunLock(lock_file).acquire()
+            assert f"pid {holder.pid}" in held.value.holder
             out, err = holder.communicate(timeout=60)
         finally:
             if holder.poll() is None:
                 holder.kill()
                 holder.communicate()
+        assert not lock_file.read_text(), "the finished run left its claim in the lock file"
+
+    # A run started while another holds the lock exits at once with status 3, naming the holder.
+    with RunLock(lock_file):
+        second = crawlall(tmp_path, "--only", "laishan", "-s", "PORTAL_MIRROR=http://127.0.0.1:9", db=db)
+    assert second.returncode == 3, second.stderr[-2000:]
+    assert "another crawlall run holds the lock" in second.stderr
+    assert f"pid {os.getpid()}" in second.stderr
     # The quiet day: the listings parse, nothing new, no article fetched — healthy.
     assert holder.returncode == 0, (out + err)[-3000:]
     rows = table_rows(out)
