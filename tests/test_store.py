@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import multiprocessing
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -296,3 +298,38 @@ def test_crawlers_of_one_process_share_a_store_and_a_batch(sqlite_db):
     assert any(s is store for s, _ in _shared_stores.values())  # yingkou still uses it
     c2.signals.send_catch_log(signals.engine_stopped)
     assert not any(s is store for s, _ in _shared_stores.values())
+
+
+def _open_new_stores_at(urls, starts, results):
+    for url, start in zip(urls, starts):
+        while time.time() < start:
+            pass
+        try:
+            Store(url).close()
+            results.put(None)
+        except Exception as e:  # noqa: BLE001 - reported to the test
+            results.put(f"{type(e).__name__}: {e}")
+
+
+def test_processes_opening_one_new_sqlite_store_together_all_open_it(tmp_path):
+    # Two crawl processes of one crawlall open the same new database at the same moment;
+    # SQLite refuses the switch to WAL to the second without waiting (1 in 3 failed).
+    ctx = multiprocessing.get_context("fork")
+    urls = [f"sqlite:///{tmp_path}/m{i}.db" for i in range(20)]
+    first = time.time() + 1.0
+    starts = [first + i * 0.1 for i in range(len(urls))]
+    results = ctx.Queue()
+    workers = [ctx.Process(target=_open_new_stores_at, args=(urls, starts, results)) for _ in range(2)]
+    for w in workers:
+        w.start()
+    outcomes = [results.get(timeout=60) for _ in range(2 * len(urls))]
+    for w in workers:
+        w.join(timeout=10)
+    assert [o for o in outcomes if o] == []
+    for url in urls:
+        store = Store(url)
+        try:
+            with store.engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        finally:
+            store.close()

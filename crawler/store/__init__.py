@@ -31,6 +31,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Mapping
@@ -295,6 +296,25 @@ def _project_dir() -> Path:
 # --- the store ------------------------------------------------------------------------------
 
 
+def _switch_to_wal(cur, timeout: float) -> None:
+    """Put the database in WAL mode, waiting up to ``timeout`` seconds for the access it needs.
+
+    Switching a new database to WAL takes exclusive access, and SQLite answers "database is
+    locked" at once, without its busy handler, when another connection opens the same new file
+    in that moment (two crawl processes of one crawlall starting together): 1 in 3 of such
+    openings failed.  So the switch is tried again until it is done or ``timeout`` has passed.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
 class Store:
     """A meeting store on one database.  Thread-safe; open once per process.
 
@@ -349,12 +369,12 @@ class Store:
             # Let SQLAlchemy, not the driver, begin transactions (see the "begin" hook).
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA busy_timeout={int(self.lock_timeout * 1000)}")
+            _switch_to_wal(cur, self.lock_timeout)
             # WAL + NORMAL survives a crash of the process; after a power cut the last
             # commits may be lost — and with them the "seen" marks, so nothing is skipped.
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute(f"PRAGMA busy_timeout={int(self.lock_timeout * 1000)}")
             cur.close()
 
         @event.listens_for(self.engine, "begin")
