@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import tomllib
+from urllib.parse import urlsplit
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,27 @@ def test_crawlall_over_registry_portals_of_every_generation_stores_each_exactly(
         got = stored.get(name, {})
         assert set(got) == set(expected), (name, extra.template_name, extra.generation)
         assert {u: p for u, i in got.items() if (p := mismatches(i, expected[u]))} == {}, name
+
+
+@pytest.mark.parametrize("articles", [1, 2, 3])
+def test_a_static_column_of_few_meetings_is_recognised_and_its_articles_are_not(articles):
+    """A registry entry names no list selector: the static generation finds the list. A column
+    that has published one to three meetings is a listing; an article page, which holds a dated
+    link or two as well (上一篇/下一篇), is not."""
+    from scrapy.http import HtmlResponse
+
+    from crawler.cms.static import StaticList
+
+    site = build_site(articles=articles, seed=SEED, extra_portals=12)
+    static = [n for n, p in site.extras.items() if p.generation == "archive"
+              and p.template_name in ("yingkou", "beipiao")]
+    assert len(static) == 4
+    for name in static:
+        for url, is_listing in [(site.start_urls(name)[0], True), *((u, False) for u in site.meeting_urls(name))]:
+            parts = urlsplit(url)
+            _, served = site.handle(parts.netloc, "GET", parts.path, parts.query, b"", {})
+            page = HtmlResponse(url, body=served.body)
+            assert StaticList().recognise(page) is is_listing, (name, url)
+            if is_listing:
+                entries = list(StaticList().entries(page, StaticList().items_css(page)))
+                assert {page.urljoin(e.url) for e in entries} >= set(site.meeting_urls(name)), name

@@ -123,6 +123,12 @@ def _densest_block(root):
     return best, best_paragraphs
 
 
+def densest_block_han(page) -> int:
+    """Han characters in the paragraphs of the page's densest text block (0: none)."""
+    _, paragraphs = _densest_block(_root(page))
+    return sum(len(_HAN_RE.findall(p)) for p in paragraphs)
+
+
 def _title(root, meta: dict[str, str], body_el) -> str | None:
     """Meta ``ArticleTitle``; else the heading the ``<title>`` repeats (a site's logo heading
     may be repeated too: the longer is the article's); else the last heading before the body;

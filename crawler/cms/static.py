@@ -27,26 +27,59 @@ _NEXT_HREF = "//a[" + " or ".join(f'normalize-space()="{t}" or normalize-space(@
 # A date as list rows print it (2022-08-03, 2022/8/3, 2022.08.03, 2022年8月3日, [2022-08-03]).
 _DATE_RE = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
 _DATED_ROWS = etree.XPath("//*[count(*[.//a[@href]]) >= $least]")
-# Fewer dated links than this is no listing (an article's "related" box has a few).
+# A list of this many dated links is a listing wherever it stands.  Fewer (a column that has
+# published one to three meetings so far) count only on a page with no article text of its
+# own: an article page holds one or two dated links too (上一篇/下一篇, a "related" box), but
+# also a body, and the shortest meeting report measured holds 171 Han characters.
 MIN_ROWS = 4
+ARTICLE_TEXT_HAN = 100
 
 
 def guess_list(response) -> str | None:
     """CSS of the page's list of entries: the element with the most children that each hold a
     link and a date, as ``parent > child``; None when the page has no such list."""
+    root = response.selector.root
+    found = _most_dated_rows(root, MIN_ROWS)
+    if found is None:
+        found = _most_dated_rows(root, 1, entry_rows=True)
+        if found is not None and _has_article_text(root):
+            found = None
+    if found is None:
+        return None
+    parent, tag = found
+    return f"{_css_of(parent)} > {tag}"
+
+
+def _most_dated_rows(root, least: int, entry_rows: bool = False):
+    """(parent, row tag) of the element with the most dated-link children, at least ``least``.
+
+    ``entry_rows``: each row must be one entry (one date, a link or two), as a short list has
+    too few rows to stand out from the page's blocks, each of which holds links and a date."""
     best, best_rows = None, 0
-    for parent in _DATED_ROWS(response.selector.root, least=MIN_ROWS):
+    for parent in _DATED_ROWS(root, least=least):
         tags = Counter(child.tag for child in parent if isinstance(child.tag, str))
         if not tags:
             continue
         tag, _ = tags.most_common(1)[0]
-        rows = [c for c in parent if c.tag == tag and c.xpath(".//a[@href]") and _DATE_RE.search(c.xpath("string()"))]
-        if len(rows) > best_rows:
-            best, best_rows = (parent, tag), len(rows)
-    if best is None or best_rows < MIN_ROWS:
-        return None
-    parent, tag = best
-    return f"{_css_of(parent)} > {tag}"
+        rows = sum(1 for c in parent if c.tag == tag and _is_row(c, entry_rows))
+        # As many rows inside the best so far: the inner element is the list, the outer its box.
+        if rows > best_rows or (rows and rows == best_rows and best[0] in parent.iterancestors()):
+            best, best_rows = (parent, tag), rows
+    return best if best is not None and best_rows >= least else None
+
+
+def _is_row(node, entry_only: bool) -> bool:
+    links = len(node.xpath(".//a[@href]"))
+    if not links:
+        return False
+    dates = len(_DATE_RE.findall(node.xpath("string()")))
+    return dates == 1 and links <= 2 if entry_only else dates > 0
+
+
+def _has_article_text(root) -> bool:
+    from .fallback import densest_block_han
+
+    return densest_block_han(root) >= ARTICLE_TEXT_HAN
 
 
 def _css_of(node) -> str:
@@ -84,7 +117,8 @@ class StaticList(Generation):
     # to it; None: the page's list of dated links (guess_list) and the date its row prints.
     list_items: str | None = None
     list_date: str | None = None
-    looks_for = f"a list of at least {MIN_ROWS} dated links in the page's HTML"
+    looks_for = (f"a list of dated links in the page's HTML (at least {MIN_ROWS}, or fewer on a page with no "
+                 f"article text: no block of {ARTICLE_TEXT_HAN}+ Han characters)")
     articles = (
         # The 2017 TRS template (yingkou): a table layout, GBK pages.
         ArticleSelectors(
