@@ -72,7 +72,7 @@ def main() -> int:
         replica = [pid for pid in _children(os.getpid()) if b"crawler.replica" in _cmdline(pid)]
         replica_before = sum(map(_cpu_seconds, replica))
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.monotonic()
+        start, launched = time.monotonic(), time.time()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=dict(os.environ))
         sampler = RssSampler(proc.pid)
@@ -108,6 +108,11 @@ def main() -> int:
     print(f"wall time: {wall:.1f} s; politeness bound: {bound:.1f} s; ratio: {wall / bound:.2f}")
     elapsed = sorted((runs.get(n, {}).get("stats") or {}).get("elapsed_time_seconds", 0) for n in names)
     print(f"per-portal crawl time: median {elapsed[len(elapsed) // 2]:.1f} s, slowest {elapsed[-1]:.1f} s")
+    began = sorted(t for n in names if (t := _stat_time(runs, n, "start_time")) is not None)
+    ended = sorted(t for n in names if (t := _stat_time(runs, n, "finish_time")) is not None)
+    if began and ended:
+        print(f"timeline after launch: first portal opened {began[0] - launched:.1f} s, last opened "
+              f"{began[-1] - launched:.1f} s, last closed {ended[-1] - launched:.1f} s, crawlall exited {wall:.1f} s")
     print(f"CPU: {cpu:.1f} s in all, {cpu / max(1, pages) * 1000:.2f} ms per page ({pages} pages); "
           f"the replica meanwhile: {replica_cpu:.1f} s")
     print(f"peak RSS: {sampler.peak_mb:.0f} MB (crawlall and its processes together, "
@@ -124,6 +129,16 @@ def main() -> int:
     if result.returncode != 0:
         print(result.stdout[-3000:])
     return 0 if complete and result.returncode == 0 else 1
+
+
+def _stat_time(runs: dict, name: str, key: str) -> float | None:
+    """A portal's ``start_time``/``finish_time`` stat as seconds since the epoch."""
+    from datetime import datetime
+
+    value = (runs.get(name, {}).get("stats") or {}).get(key)
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.timestamp() if value is not None else None
 
 
 def _children(pid: int) -> list[int]:
