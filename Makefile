@@ -24,8 +24,10 @@ demo: install
 	@echo "      $(BIN)/scrapy browse                        # search and browse the store at http://127.0.0.1:8001"
 	@echo "      $(BIN)/scrapy export laishan.csv --portal laishan --since 2022-01-01"
 
+# One test file per worker process, a worker per core: a module's fixtures (a replica, a set
+# of crawls) are built once, and the suite takes about two thirds of its serial time.
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 bench: install
 	$(BIN)/python bench/parse.py
