@@ -225,3 +225,19 @@ def test_a_long_stall_is_made_up_only_in_part(monkeypatch):
     after = gaps[stalled + 1:stalled + 25]
     assert min(after) == 0.125
     assert abs((len(after) * 0.25 - sum(after)) - CATCH_UP * 0.25) < 1e-9
+
+
+def test_a_portal_keeps_its_pace_over_many_gaps_not_only_on_average(monkeypatch):
+    """Each gap is drawn within 0.125–0.375 s, yet n requests take n × 0.25 s ± 0.125 s: free
+    draws would stray as a random walk (0.55 s for 59 gaps, 1.8 s for 3000), and the slowest
+    of 100 portals crawled together would end well after its pace."""
+    from crawler.runtime.downloader import Downloader
+
+    gaps = _paced_gaps(Downloader, monkeypatch)
+    elapsed = 0.0
+    for n, gap in enumerate(gaps, 1):
+        elapsed += gap
+        assert abs(elapsed - n * 0.25) <= 0.125 + 1e-9, n
+    assert min(gaps) >= 0.125 - 1e-9 and max(gaps) <= 0.375 + 1e-9
+    # Still drawn: spread over the jitter's range, not pinned near the delay.
+    assert sum(1 for g in gaps if g < 0.17) > 200 and sum(1 for g in gaps if g > 0.33) > 200

@@ -16,6 +16,13 @@ one per 0.30 s.  Here the random factor is drawn once, when a request is sent, a
 the next one is; the gaps then average the delay and stay within its jitter, as documented.
 AutoThrottle still sets ``slot.delay``: the factor scales whatever delay the slot has.
 
+Balanced draws.  Free draws add up as a random walk: 59 gaps of 0.25 s ± 50 % sum to 14.75 s
+with a standard deviation of 0.55 s, and of 100 portals crawled together the unluckiest ends
+about 1.4 s after its pace promised (measured: 15.9 s of sends for 60 requests).  Each draw is
+therefore taken from the part of the jitter's range that keeps the slot's running sum of
+deviations within one jitter: every gap is still random and within 0.125–0.375 s, and n
+requests take n × delay ± 0.125 s.
+
 The pace under load.  Scrapy counts each gap from the moment the last request was sent.  In a
 process crawling many portals, a timer fires when the reactor gets to it, a few to a few
 tens of milliseconds late, and every late send pushed all later ones back: 60 requests at
@@ -44,10 +51,11 @@ CATCH_UP = 4
 class PacedSlot(Slot):
     """A slot that remembers the random factor of its current gap between requests."""
 
-    __slots__ = ("gap_factor", "gap_start", "planned")
+    __slots__ = ("drift", "gap_factor", "gap_start", "planned")
 
     def __init__(self, concurrency: int, delay: float, jitter: float) -> None:
         super().__init__(concurrency, delay, jitter)
+        self.drift = 0.0  # the sum of the factors' deviations from 1 so far, within ±jitter
         self.gap_factor: float | None = None  # drawn when the last request was sent
         self.gap_start = 0.0  # when the last request was due (its send time if none waited)
         self.planned: float | None = None  # when the queued request is due, if it waits
@@ -86,6 +94,10 @@ class Downloader(ScrapyDownloader):
                 # request; a stall longer than CATCH_UP gaps is not made up.
                 turn = slot.planned if slot.planned is not None else now
                 slot.gap_start = max(turn, now - CATCH_UP * slot.delay)
+                # A request that waited for its turn used up its gap's draw; one sent as it came
+                # (the first, or after an idle spell) starts the pace, and the balance, afresh.
+                waited = slot.planned is not None and slot.gap_factor is not None
+                slot.drift = slot.drift + slot.gap_factor - 1 if waited else 0.0
                 slot.planned = None
                 slot.gap_factor = None  # the next gap gets a draw of its own
             request, queue_dfd = slot.queue.popleft()
@@ -110,7 +122,10 @@ class Downloader(ScrapyDownloader):
         if not slot.jitter or not isinstance(slot, PacedSlot):
             return slot.download_delay()
         if slot.gap_factor is None:
-            slot.gap_factor = 1 + random.uniform(-slot.jitter, slot.jitter)  # noqa: S311 - pacing, not secrecy
+            # The range that keeps the running sum of deviations within ±jitter.
+            low = max(-slot.jitter, -slot.jitter - slot.drift)
+            high = min(slot.jitter, slot.jitter - slot.drift)
+            slot.gap_factor = 1 + random.uniform(low, high)  # noqa: S311 - pacing, not secrecy
         factor = slot.gap_factor
         # A jitter above 1 would reach into negative delays, floored at 0 (as Scrapy does).
         return max(0.0, slot.delay * factor)
