@@ -44,6 +44,7 @@ def main() -> int:
     ap.add_argument("--latency", type=float, default=100, help="ms added to every response")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-prerender", action="store_true", help="the replica renders each page when asked")
+    ap.add_argument("--log", metavar="PATH", help="keep crawlall's log there (default: a temporary file)")
     ap.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                     help="a Scrapy setting for the crawl, to measure a change against the defaults")
     args = ap.parse_args()
@@ -67,7 +68,7 @@ def main() -> int:
         db = f"sqlite:///{tmp}/meetings.db"
         cmd = [str(Path(sys.executable).parent / "scrapy"), "crawlall", "--only", ",".join(names),
                "-s", f"PORTAL_REGISTRY={registry}", "-s", f"PORTAL_MIRROR={origin}", "-s", f"MEETINGS_DB={db}",
-               "-s", f"CRAWLALL_LOCK_FILE={tmp}/lock", "-s", f"CRAWLALL_LOG_FILE={tmp}/crawlall.log",
+               "-s", f"CRAWLALL_LOCK_FILE={tmp}/lock", "-s", f"CRAWLALL_LOG_FILE={Path(args.log).resolve() if args.log else tmp / 'crawlall.log'}",
                "-s", "LOG_LEVEL=WARNING", "--no-progress", *(x for kv in args.set for x in ("-s", kv))]
         replica = [pid for pid in _children(os.getpid()) if b"crawler.replica" in _cmdline(pid)]
         replica_before = sum(map(_cpu_seconds, replica))
