@@ -16,6 +16,7 @@ from collections import Counter
 from lxml import etree
 
 from .base import ArticleSelectors, Entry
+from .fallback import densest_block_han
 from .generation import Generation
 
 _CREATE_PAGE_RE = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"']([^\"']+)[\"']\s*,\s*[\"']([^\"']+)[\"']")
@@ -77,8 +78,6 @@ def _is_row(node, entry_only: bool) -> bool:
 
 
 def _has_article_text(root) -> bool:
-    from .fallback import densest_block_han
-
     return densest_block_han(root) >= ARTICLE_TEXT_HAN
 
 
