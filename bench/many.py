@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,8 +135,6 @@ def main() -> int:
 
 def _stat_time(runs: dict, name: str, key: str) -> float | None:
     """A portal's ``start_time``/``finish_time`` stat as seconds since the epoch."""
-    from datetime import datetime
-
     value = (runs.get(name, {}).get("stats") or {}).get(key)
     if isinstance(value, str):
         value = datetime.fromisoformat(value)

@@ -43,7 +43,7 @@ def guess_list(response) -> str | None:
     found = _most_dated_rows(root, MIN_ROWS)
     if found is None:
         found = _most_dated_rows(root, 1, entry_rows=True)
-        if found is not None and _has_article_text(root):
+        if found is not None and densest_block_han(root) >= ARTICLE_TEXT_HAN:
             found = None
     if found is None:
         return None
@@ -75,10 +75,6 @@ def _is_row(node, entry_only: bool) -> bool:
         return False
     dates = len(_DATE_RE.findall(node.xpath("string()")))
     return dates == 1 and links <= 2 if entry_only else dates > 0
-
-
-def _has_article_text(root) -> bool:
-    return densest_block_han(root) >= ARTICLE_TEXT_HAN
 
 
 def _css_of(node) -> str:
